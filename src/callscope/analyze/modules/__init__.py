@@ -1,0 +1,1 @@
+"""Built-in analyzers. Importing this package registers each module with the default registry."""

@@ -1,0 +1,55 @@
+"""The analysis output contract (shared/contract/README.md section 2).
+
+``contract_output`` turns an :class:`AnalysisRun` into the nested object ``callscope analyze``
+prints: every contract key is always present, with ``null`` / empty values when the module that
+owns it failed or was skipped (the failure is listed under ``errors``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from callscope.analyze.registry import AnalysisRun
+
+# Contract keys and the value a key takes when its module produced nothing.
+CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
+    "sales": {
+        "team_size": None, "monthly_volume": None, "integrations": [], "current_tool": None,
+        "competitors": [], "objections": [], "use_case": None, "industry": None,
+        "budget_authority": None, "timeline": None,
+        "bant": {"budget": 0.0, "authority": 0.0, "need": 0.0, "timeline": 0.0},
+    },
+    "lead": {"score": 0, "tier": "unqualified", "confidence": "low"},
+    "quality": {"engagement_score": 0.0, "natural_ending": False, "clarification_requests": 0,
+                "interruptions": 0},
+    "sentiment": {"overall": "neutral"},
+    "tools": {"meeting_booked": False, "kb_searches": 0, "kb_failed_searches": 0},
+    "performance": {"e2e_latency_ms": None},
+}
+CONTRACT_KEYS: list[str] = ["session_id"] + [
+    f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys
+] + ["summary", "analyzer_versions"]
+
+
+def contract_output(run: AnalysisRun) -> dict[str, Any]:
+    results = run.results()
+    out: dict[str, Any] = {"session_id": run.session_id}
+    for section, defaults in CONTRACT_DEFAULTS.items():
+        produced = results.get(section) or {}
+        merged = {k: produced.get(k, v) for k, v in defaults.items()}
+        # Module-specific detail (quotes, components, breakdowns) travels along.
+        merged.update({k: v for k, v in produced.items() if k not in merged})
+        out[section] = merged
+    for name, result in results.items():
+        if name not in out and name != "summary":
+            out[name] = result
+    summary = results.get("summary") or {}
+    out["summary"] = str(summary.get("text", "")) if isinstance(summary, dict) else str(summary)
+    out["analyzer_versions"] = run.versions()
+    errors = run.errors()
+    skipped = {n: m.skipped for n, m in run.modules.items() if m.skipped}
+    if errors:
+        out["errors"] = errors
+    if skipped:
+        out["skipped"] = skipped
+    return out
