@@ -1,0 +1,36 @@
+"""The ``callscope`` command line. Each area registers its commands from its own module."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import typer
+
+app = typer.Typer(
+    name="callscope",
+    help="Analytics pipeline for LiveKit voice agents.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+# Modules under callscope.cli that define ``register(app)``; one per area of the pipeline.
+COMMAND_MODULES: list[str] = [
+    "core",
+]
+
+
+def _load() -> None:
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"callscope.cli.{name}")
+        module.register(app)
+
+
+def main() -> None:
+    _load()
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        raise SystemExit(130) from None

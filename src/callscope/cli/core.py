@@ -1,0 +1,321 @@
+"""Core commands: schema, analyze, ingest, worker, generate, summary.
+
+Exit codes scripts can rely on: 0 everything worked; 1 some input was rejected or a step
+failed (the good inputs were still processed); 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from callscope.config import ConfigError, Settings, load_settings
+from callscope.contract.errors import RecordError
+from callscope.profile.model import Profile, ProfileError, load_profile
+
+err = Console(stderr=True)
+out = Console()
+
+
+class State:
+    """Global options shared by every command (set by the app callback)."""
+
+    profile_source: str | None = None
+    config_file: str | None = None
+    data_dir: str | None = None
+
+
+def settings() -> Settings:
+    try:
+        return load_settings(State.config_file, data_dir=State.data_dir,
+                             profile=State.profile_source)
+    except ConfigError as exc:
+        err.print(f"[red]error:[/] {exc}")
+        raise typer.Exit(2) from None
+
+
+def profile_or_exit(source: str | None = None) -> Profile:
+    try:
+        return load_profile(source or State.profile_source or settings().profile)
+    except ProfileError as exc:
+        err.print(f"[red]error:[/] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def fail_line(exc: BaseException) -> None:
+    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+
+
+def progress(console: Console | None = None) -> Progress:
+    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                    TimeElapsedColumn(), console=console or err, transient=False,
+                    disable=not (console or err).is_terminal)
+
+
+def _open_queue(cfg: Settings) -> Any:
+    from callscope.queue import open_queue
+
+    try:
+        return open_queue(cfg.resolved_queue_url())
+    except Exception as exc:
+        fail_line(f"cannot open queue {cfg.resolved_queue_url()}: {exc}")
+        raise typer.Exit(2) from None
+
+
+def _open_store(cfg: Settings) -> Any:
+    from callscope.store import open_store
+
+    try:
+        return open_store(cfg.resolved_store_url())
+    except Exception as exc:
+        fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
+        raise typer.Exit(2) from None
+
+
+def register(app: typer.Typer) -> None:
+    @app.callback()
+    def _global(
+        profile: Annotated[str | None, typer.Option(
+            "--profile", help="Profile YAML file or bundled name (default pandadoc_trial).",
+            envvar="CALLSCOPE_PROFILE")] = None,
+        config: Annotated[str | None, typer.Option(
+            "--config", help="YAML config file (CALLSCOPE_CONFIG).",
+            envvar="CALLSCOPE_CONFIG")] = None,
+        data_dir: Annotated[str | None, typer.Option(
+            "--data-dir", help="Where the embedded queue, warehouse and raw store live.",
+            envvar="CALLSCOPE_DATA_DIR")] = None,
+    ) -> None:
+        """Analytics pipeline for LiveKit voice agents."""
+        from callscope.logs import configure_logging
+
+        State.profile_source, State.config_file, State.data_dir = profile, config, data_dir
+        configure_logging()
+        if profile is not None:
+            profile_or_exit(profile)  # a broken profile fails at start, not mid-pipeline
+
+    @app.command()
+    def schema() -> None:
+        """Print the JSON Schema of SessionRecord v1."""
+        from callscope.contract.record import SessionRecord
+
+        sys.stdout.write(orjson.dumps(SessionRecord.model_json_schema(),
+                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+
+    @app.command()
+    def analyze(
+        files: Annotated[list[Path], typer.Argument(help="Record files (JSON or JSON Lines) "
+                                                         "or directories.")],
+        fmt: Annotated[str, typer.Option("--format", "-f",
+                                         help="json (one object per line) or table")] = "json",
+    ) -> None:
+        """Analyze records and print one result per session."""
+        from callscope.analyze import analyze_to_contract
+        from callscope.contract.parse import expand_paths, read_path
+
+        if fmt not in ("json", "table"):
+            fail_line(f"--format must be json or table, not {fmt!r}")
+            raise typer.Exit(2)
+        prof = profile_or_exit()
+        failures = 0
+        rows: list[dict[str, Any]] = []
+        write = sys.stdout.buffer.write
+        for path in expand_paths(files):
+            for item in read_path(path):
+                if isinstance(item, RecordError):
+                    failures += 1
+                    fail_line(item)
+                    continue
+                result = analyze_to_contract(item, prof)
+                if fmt == "json":
+                    write(orjson.dumps(result) + b"\n")
+                else:
+                    rows.append(result)
+        if fmt == "table":
+            _print_analysis_table(rows)
+        sys.stdout.flush()
+        raise typer.Exit(1 if failures else 0)
+
+    @app.command()
+    def ingest(
+        paths: Annotated[list[Path], typer.Argument(help="Record files or directories "
+                                                         "(SessionRecord or SessionReport).")],
+    ) -> None:
+        """Validate records and put them on the queue (dedup by session_id)."""
+        from callscope.contract.parse import expand_paths, read_path
+        from callscope.priority import priority_for
+
+        cfg = settings()
+        prof = profile_or_exit()
+        queue = _open_queue(cfg)
+        files = expand_paths(paths)
+        counts: dict[str, int] = {"accepted": 0, "duplicate": 0, "revision": 0, "rejected": 0}
+        with progress() as bar:
+            task = bar.add_task("ingest", total=len(files))
+            for path in files:
+                batch: list[tuple[str, bytes, int]] = []
+                for item in read_path(path):
+                    if isinstance(item, RecordError):
+                        counts["rejected"] += 1
+                        fail_line(item)
+                        continue
+                    data = item.model_dump(mode="json", exclude_none=False)
+                    batch.append((item.session_id, orjson.dumps(data), priority_for(data, prof)))
+                for result in _enqueue(queue, batch):
+                    counts[result] += 1
+                bar.advance(task)
+        queue.close()
+        _print_counts("ingest", counts)
+        raise typer.Exit(1 if counts["rejected"] else 0)
+
+    @app.command()
+    def worker(
+        once: Annotated[bool, typer.Option("--once", help="Stop when the queue is empty.")] = False,
+        concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1,
+                                                 help="Analysis processes.")] = 1,
+        batch_size: Annotated[int | None, typer.Option("--batch-size", min=1)] = None,
+        visibility_timeout: Annotated[float | None, typer.Option(
+            "--visibility-timeout", help="Seconds a lease lasts before redelivery.")] = None,
+    ) -> None:
+        """Lease sessions from the queue, run every analyzer, write the warehouse, ack."""
+        import signal
+
+        from callscope.store.raw import open_raw_store
+        from callscope.worker import Worker
+
+        cfg = settings()
+        prof = profile_or_exit()
+        queue = _open_queue(cfg)
+        store = _open_store(cfg)
+        raw = open_raw_store(cfg.resolved_raw_url())
+        w = Worker(queue, store, prof, raw_store=raw,
+                   batch_size=batch_size or cfg.worker_batch_size,
+                   visibility_timeout=visibility_timeout or cfg.visibility_timeout_s,
+                   concurrency=concurrency, profile_source=State.profile_source or cfg.profile)
+        try:
+            if once:
+                total = queue.stats().ready
+                with progress() as bar:
+                    task = bar.add_task("analyze", total=total or None)
+                    stats = w.run_once(on_batch=lambda n: bar.advance(task, n))
+            else:
+                stop = threading.Event()
+                signal.signal(signal.SIGTERM, lambda *_: stop.set())
+                signal.signal(signal.SIGINT, lambda *_: stop.set())
+                err.print("worker running; Ctrl-C to stop")
+                stats = w.run_forever(stop)
+        finally:
+            w.close()
+            queue.close()
+            store.close()
+        err.print(f"processed {stats.processed} sessions in {stats.elapsed_s:.1f}s "
+                  f"({stats.rate:.0f}/s), dead-lettered {stats.dead_lettered}, "
+                  f"retried {stats.retried}")
+        if stats.module_errors:
+            err.print(f"analyzer module errors: {stats.module_errors}")
+        raise typer.Exit(1 if stats.retried else 0)
+
+    @app.command()
+    def generate(
+        n: Annotated[int, typer.Option("--n", min=1, help="How many calls.")] = 1000,
+        seed: Annotated[int, typer.Option("--seed")] = 0,
+        out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
+            "demo-data"),
+        days: Annotated[int, typer.Option("--days", min=1,
+                                          help="Spread calls over the last N days.")] = 30,
+        per_file: Annotated[int, typer.Option("--per-file", min=1,
+                                              help="Records per JSON Lines file.")] = 1000,
+    ) -> None:
+        """Generate realistic synthetic calls (SessionRecord v1, JSON Lines)."""
+        from datetime import UTC, datetime
+
+        from callscope.generate import generate_record
+
+        prof = profile_or_exit()
+        out_dir.mkdir(parents=True, exist_ok=True)
+        anchor = datetime.now(UTC)
+        with progress() as bar:
+            task = bar.add_task("generate", total=n)
+            for start in range(0, n, per_file):
+                stop = min(n, start + per_file)
+                path = out_dir / f"calls-{seed:04d}-{start // per_file:05d}.jsonl"
+                tmp = path.with_suffix(".tmp")
+                with tmp.open("wb") as fh:
+                    for i in range(start, stop):
+                        fh.write(orjson.dumps(generate_record(i, seed=seed, profile=prof,
+                                                              start=anchor, days=days)) + b"\n")
+                tmp.replace(path)
+                bar.advance(task, stop - start)
+        err.print(f"wrote {n} calls to {out_dir}")
+
+    @app.command()
+    def summary() -> None:
+        """A short table of what the warehouse holds."""
+        cfg = settings()
+        store = _open_store(cfg)
+        try:
+            rows = store.fetch(
+                "SELECT count(*) AS calls, "
+                "sum(CASE WHEN lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1, "
+                "sum(CASE WHEN lead_tier = 'tier_2' THEN 1 ELSE 0 END) AS tier_2, "
+                "sum(CASE WHEN lead_score > 80 THEN 1 ELSE 0 END) AS hot_leads, "
+                "sum(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings, "
+                "avg(e2e_latency_p95_ms) AS p95_latency_ms, avg(cost_usd) AS cost_per_call "
+                "FROM sessions")
+        finally:
+            store.close()
+        table = Table(title="callscope warehouse")
+        for key in ("calls", "tier_1", "tier_2", "hot_leads", "meetings", "p95_latency_ms",
+                    "cost_per_call"):
+            table.add_column(key.replace("_", " "), justify="right")
+        r = rows[0] if rows else {}
+        table.add_row(*[_fmt(r.get(k)) for k in ("calls", "tier_1", "tier_2", "hot_leads",
+                                                  "meetings", "p95_latency_ms",
+                                                  "cost_per_call")])
+        out.print(table)
+
+
+def _enqueue(queue: Any, batch: list[tuple[str, bytes, int]]) -> list[str]:
+    if not batch:
+        return []
+    if hasattr(queue, "enqueue_many"):
+        results = queue.enqueue_many(batch)
+    else:
+        results = [queue.enqueue(sid, payload, priority=prio) for sid, payload, prio in batch]
+    return [str(r.outcome) for r in results]
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:,.3f}" if value < 10 else f"{value:,.0f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def _print_counts(what: str, counts: dict[str, int]) -> None:
+    err.print(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+def _print_analysis_table(rows: list[dict[str, Any]]) -> None:
+    table = Table(title="callscope analyze")
+    for col in ("session", "tier", "score", "team", "volume", "integrations", "competitors",
+                "objections", "meeting", "sentiment", "p95 ms"):
+        table.add_column(col)
+    for r in rows:
+        s, lead, perf = r["sales"], r["lead"], r["performance"].get("e2e_latency_ms") or {}
+        table.add_row(
+            r["session_id"], lead["tier"], str(lead["score"]), _fmt(s["team_size"]),
+            _fmt(s["monthly_volume"]), ",".join(s["integrations"]) or "-",
+            ",".join(s["competitors"]) or "-", ",".join(s["objections"]) or "-",
+            "yes" if r["tools"]["meeting_booked"] else "no", r["sentiment"]["overall"],
+            _fmt(perf.get("p95")),
+        )
+    out.print(table)

@@ -1,0 +1,106 @@
+"""Runtime configuration: one YAML file plus ``CALLSCOPE_*`` environment variables (12-factor).
+
+Precedence: explicit arguments > environment > YAML file (``CALLSCOPE_CONFIG`` or
+``--config``) > defaults. Validated at start; errors name the setting.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; ``str()`` is a one-line message."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CALLSCOPE_", extra="forbid",
+                                      env_nested_delimiter="__")
+
+    data_dir: Path = Path(".callscope")
+    profile: str = "pandadoc_trial"
+    queue: Literal["sqlite", "redis", "sqs"] = "sqlite"
+    queue_url: str | None = None  # sqlite path, redis://host:port/0, or an SQS queue URL
+    store_url: str | None = None  # duckdb:///path.duckdb or postgresql://...
+    raw_url: str | None = None  # directory or s3://bucket/prefix for original records
+    archive_url: str | None = None
+    ingest_token: str | None = None  # "name:token,name2:token2" or a single token
+    max_body_bytes: int = 5 * 1024 * 1024
+    rate_limit_per_minute: int = Field(default=6000, ge=1)
+    visibility_timeout_s: float = Field(default=60.0, gt=0)
+    worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    livekit_api_key: str | None = None
+    livekit_api_secret: str | None = None
+    dashboard_password: str | None = None
+    dashboard_auth: bool = True
+    dashboard_pii_password: str | None = None  # logs in with the role that sees PII
+    dashboard_tokens: str | None = None  # "name:role:token,..." (role viewer or pii)
+    dashboard_secret: str | None = None  # cookie signing key; generated in data_dir if unset
+    log_format: Literal["auto", "json", "console"] = "auto"
+    log_level: str = "INFO"
+
+    @field_validator("data_dir")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser()
+
+    def resolved_queue_url(self) -> str:
+        if self.queue_url:
+            return self.queue_url
+        if self.queue == "sqlite":
+            return f"sqlite:///{self.data_dir / 'queue.sqlite3'}"
+        raise ConfigError(f"queue={self.queue} needs CALLSCOPE_QUEUE_URL")
+
+    def resolved_store_url(self) -> str:
+        return self.store_url or f"duckdb:///{self.data_dir / 'warehouse.duckdb'}"
+
+    def resolved_raw_url(self) -> str:
+        return self.raw_url or str(self.data_dir / "raw")
+
+    def resolved_archive_url(self) -> str:
+        return self.archive_url or str(self.data_dir / "archive")
+
+    def ingest_tokens(self) -> dict[str, str]:
+        """Named bearer tokens (several at once, for rotation): ``{token: name}``."""
+        if not self.ingest_token:
+            return {}
+        out: dict[str, str] = {}
+        for i, part in enumerate(p.strip() for p in self.ingest_token.split(",")):
+            if not part:
+                continue
+            name, sep, token = part.partition(":")
+            out[token if sep else name] = name if sep else f"token{i + 1}"
+        return out
+
+
+def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Settings:
+    """Build settings from the YAML file, the environment and explicit overrides."""
+    path = config_file or os.environ.get("CALLSCOPE_CONFIG")
+    file_values: dict[str, Any] = {}
+    if path:
+        p = Path(path)
+        if not p.is_file():
+            raise ConfigError(f"{p}: config file not found")
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"{p}: a config file is a YAML mapping")
+        file_values = loaded
+    try:
+        # Environment beats the file: drop file keys that the environment sets.
+        env_keys = {k[len("CALLSCOPE_"):].lower() for k in os.environ if k.startswith("CALLSCOPE_")}
+        merged = {k: v for k, v in file_values.items() if k not in env_keys}
+        merged.update({k: v for k, v in overrides.items() if v is not None})
+        return Settings(**merged)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        where = ".".join(str(x) for x in err["loc"])
+        raise ConfigError(f"config: {err['msg']} at {where}") from None

@@ -1,0 +1,232 @@
+"""The analytics worker: lease a batch, analyze each session, write the batch, ack.
+
+At-least-once delivery from the queue plus idempotent warehouse writes gives exactly-once
+results: a worker killed mid-batch leaves its leases to expire, another worker processes the
+same sessions again, and the store keeps one row per session.
+
+With ``concurrency > 1`` the CPU-bound analysis runs in a process pool while this process
+keeps the single warehouse connection (DuckDB allows one writer process).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+
+from callscope.analyze import analyze_record, contract_output
+from callscope.contract.errors import RecordError
+from callscope.contract.parse import parse_record
+from callscope.contract.record import SessionRecord
+from callscope.profile.model import Profile, load_profile
+from callscope.queue.base import Message, Queue
+from callscope.store.base import ProcessedSession, Store
+
+log = structlog.get_logger("callscope.worker")
+
+
+@dataclass
+class WorkerStats:
+    processed: int = 0
+    dead_lettered: int = 0
+    retried: int = 0
+    batches: int = 0
+    module_errors: dict[str, int] = field(default_factory=dict)
+    started: float = field(default_factory=time.perf_counter)
+
+    @property
+    def elapsed_s(self) -> float:
+        return time.perf_counter() - self.started
+
+    @property
+    def rate(self) -> float:
+        return self.processed / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class _Analyzed:
+    """What a pool process sends back: the analysis, or why the payload is unusable."""
+
+    analysis: dict[str, Any] | None
+    error: str | None
+    record: SessionRecord | None = None  # kept in-process; pool results re-parse instead
+
+
+_POOL_PROFILE: Profile | None = None
+
+
+def _pool_init(profile_source: str | None) -> None:
+    global _POOL_PROFILE
+    # Workers must not die on the parent's Ctrl-C: the parent drains and shuts them down.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _POOL_PROFILE = load_profile(profile_source)
+
+
+def _analyze_payload(payload: bytes, profile: Profile) -> _Analyzed:
+    try:
+        record = parse_record(payload, "queue")
+    except RecordError as exc:
+        return _Analyzed(None, str(exc))
+    return _Analyzed(contract_output(analyze_record(record, profile)), None, record)
+
+
+def _analyze_in_pool(payload: bytes) -> _Analyzed:
+    assert _POOL_PROFILE is not None
+    result = _analyze_payload(payload, _POOL_PROFILE)
+    return _Analyzed(result.analysis, result.error)
+
+
+def _observe(name: str, *args: Any) -> None:
+    """Pipeline metrics, when the Prometheus registry of the ingest service is importable."""
+    try:
+        from callscope.ingest import metrics
+    except ImportError:
+        return
+    fn = getattr(metrics, name, None)
+    if callable(fn):
+        fn(*args)
+
+
+class Worker:
+    def __init__(self, queue: Queue, store: Store, profile: Profile, *,
+                 raw_store: Any | None = None, batch_size: int = 100,
+                 visibility_timeout: float = 60.0, concurrency: int = 1,
+                 profile_source: str | None = None) -> None:
+        self.queue = queue
+        self.store = store
+        self.profile = profile
+        self.raw_store = raw_store
+        self.batch_size = batch_size
+        self.visibility_timeout = visibility_timeout
+        self.concurrency = max(1, concurrency)
+        self._pool: ProcessPoolExecutor | None = None
+        self._profile_source = profile_source
+        self.stats = WorkerStats()
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _analyze_all(self, messages: Sequence[Message]) -> list[_Analyzed]:
+        if self.concurrency == 1 or len(messages) < 4:
+            return [_analyze_payload(m.payload, self.profile) for m in messages]
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(self.concurrency, initializer=_pool_init,
+                                             initargs=(self._profile_source,))
+        chunk = max(1, len(messages) // (self.concurrency * 4))
+        return list(self._pool.map(_analyze_in_pool, [m.payload for m in messages],
+                                   chunksize=chunk))
+
+    def process_batch(self, messages: Sequence[Message]) -> int:
+        """Analyze and store one leased batch; returns the number of sessions stored."""
+        if not messages:
+            return 0
+        started = time.perf_counter()
+        analyzed = self._analyze_all(messages)
+        batch: list[ProcessedSession] = []
+        good: list[Message] = []
+        now = datetime.now(UTC)
+        for message, result in zip(messages, analyzed, strict=True):
+            if result.analysis is None:
+                # Unreadable payloads never get better with retries: straight to the DLQ.
+                self.queue.dead_letter(message, result.error or "unreadable record")
+                self.stats.dead_lettered += 1
+                log.warning("record.dead_lettered", session_id=message.session_id,
+                            reason=result.error)
+                continue
+            for module in (result.analysis.get("errors") or {}):
+                self.stats.module_errors[module] = self.stats.module_errors.get(module, 0) + 1
+                _observe("record_analyzer_error", module)
+            record = result.record or parse_record(message.payload, "queue")
+            batch.append(ProcessedSession(record=record, raw=message.payload,
+                                          analysis=result.analysis, revision=message.revision,
+                                          processed_at=now))
+            good.append(message)
+        if batch:
+            try:
+                self.store.write(batch)
+                if self.raw_store is not None:
+                    for item in batch:
+                        self.raw_store.put(item.record.session_id, item.revision,
+                                           item.record.started_at.date(), item.raw)
+            except Exception as exc:  # the warehouse is down: retry later, lose nothing
+                reason = f"store write failed: {type(exc).__name__}: {exc}"
+                log.error("batch.store_failed", error=reason, size=len(batch))
+                for message in good:
+                    self.queue.nack(message, reason)
+                self.stats.retried += len(good)
+                return 0
+            for message in good:
+                self.queue.ack(message)
+        self.stats.processed += len(batch)
+        self.stats.batches += 1
+        per_session = (time.perf_counter() - started) / max(1, len(messages))
+        for _ in batch:
+            _observe("record_processed", per_session)
+        return len(batch)
+
+    def run_once(self, *, on_batch: Callable[[int], None] | None = None,
+                 max_sessions: int | None = None) -> WorkerStats:
+        """Process until the queue has nothing ready (``--once``)."""
+        while max_sessions is None or self.stats.processed < max_sessions:
+            messages = self.queue.lease(self.batch_size,
+                                        visibility_timeout=self.visibility_timeout)
+            if not messages:
+                break
+            stored = self.process_batch(messages)
+            if on_batch is not None:
+                on_batch(len(messages))
+            if stored == 0 and self.stats.retried:
+                break  # the store is failing; stop instead of spinning on backoff
+        return self.stats
+
+    def run_forever(self, stop: threading.Event, *, idle_sleep: float = 0.5) -> WorkerStats:
+        while not stop.is_set():
+            messages = self.queue.lease(self.batch_size,
+                                        visibility_timeout=self.visibility_timeout)
+            if not messages:
+                stop.wait(idle_sleep)
+                continue
+            self.process_batch(messages)
+        return self.stats
+
+
+_LAMBDA_STATE: dict[str, Any] = {}
+
+
+def process_payload(payload: bytes, *, settings: Any = None) -> None:
+    """Process one payload end to end (the AWS Lambda path): parse, analyze, store.
+
+    Raises on any failure so the caller (SQS partial-batch response) retries that message.
+    """
+    from callscope.config import load_settings
+    from callscope.store import open_store
+
+    cfg = settings or load_settings()
+    key = cfg.resolved_store_url()
+    if _LAMBDA_STATE.get("key") != key:
+        _LAMBDA_STATE.update(key=key, store=open_store(key), profile=load_profile(cfg.profile))
+    record = parse_record(payload, "sqs")
+    profile: Profile = _LAMBDA_STATE["profile"]
+    analysis = contract_output(analyze_record(record, profile))
+    store: Store = _LAMBDA_STATE["store"]
+    store.write([ProcessedSession(record=record, raw=payload, analysis=analysis)])
+
+
+def default_concurrency() -> int:
+    return max(1, (os.cpu_count() or 1))
