@@ -20,8 +20,9 @@ class ConfigError(Exception):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="CALLSCOPE_", extra="forbid",
-                                      env_nested_delimiter="__")
+    model_config = SettingsConfigDict(
+        env_prefix="CALLSCOPE_", extra="forbid", env_nested_delimiter="__"
+    )
 
     data_dir: Path = Path(".callscope")
     profile: str = "pandadoc_trial"
@@ -37,6 +38,7 @@ class Settings(BaseSettings):
     worker_batch_size: int = Field(default=100, ge=1, le=10_000)
     livekit_api_key: str | None = None
     livekit_api_secret: str | None = None
+    livekit_missing_grace_s: float = Field(default=300.0, gt=0)  # room ended, no record yet
     dashboard_password: str | None = None
     dashboard_auth: bool = True
     dashboard_pii_password: str | None = None  # logs in with the role that sees PII
@@ -96,7 +98,9 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         file_values = loaded
     try:
         # Environment beats the file: drop file keys that the environment sets.
-        env_keys = {k[len("CALLSCOPE_"):].lower() for k in os.environ if k.startswith("CALLSCOPE_")}
+        env_keys = {
+            k[len("CALLSCOPE_") :].lower() for k in os.environ if k.startswith("CALLSCOPE_")
+        }
         merged = {k: v for k, v in file_values.items() if k not in env_keys}
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**merged)

@@ -44,7 +44,9 @@ def priority_for(record: Mapping[str, Any], profile: Profile) -> int:
     if not isinstance(signals, Mapping) or not signals:
         return PRIORITY_NORMAL
     if signals.get("hot_lead") is True or str(signals.get("qualification_tier", "")).lower() in (
-        "tier_1", "tier 1", "tier1"
+        "tier_1",
+        "tier 1",
+        "tier1",
     ):
         return PRIORITY_HOT
     score = quick_score(signals, profile)

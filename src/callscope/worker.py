@@ -96,10 +96,18 @@ def _observe(name: str, *args: Any) -> None:
 
 
 class Worker:
-    def __init__(self, queue: Queue, store: Store, profile: Profile, *,
-                 raw_store: Any | None = None, batch_size: int = 100,
-                 visibility_timeout: float = 60.0, concurrency: int = 1,
-                 profile_source: str | None = None) -> None:
+    def __init__(
+        self,
+        queue: Queue,
+        store: Store,
+        profile: Profile,
+        *,
+        raw_store: Any | None = None,
+        batch_size: int = 100,
+        visibility_timeout: float = 60.0,
+        concurrency: int = 1,
+        profile_source: str | None = None,
+    ) -> None:
         self.queue = queue
         self.store = store
         self.profile = profile
@@ -126,11 +134,13 @@ class Worker:
         if self.concurrency == 1 or len(messages) < 4:
             return [_analyze_payload(m.payload, self.profile) for m in messages]
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(self.concurrency, initializer=_pool_init,
-                                             initargs=(self._profile_source,))
+            self._pool = ProcessPoolExecutor(
+                self.concurrency, initializer=_pool_init, initargs=(self._profile_source,)
+            )
         chunk = max(1, len(messages) // (self.concurrency * 4))
-        return list(self._pool.map(_analyze_in_pool, [m.payload for m in messages],
-                                   chunksize=chunk))
+        return list(
+            self._pool.map(_analyze_in_pool, [m.payload for m in messages], chunksize=chunk)
+        )
 
     def process_batch(self, messages: Sequence[Message]) -> int:
         """Analyze and store one leased batch; returns the number of sessions stored."""
@@ -146,24 +156,35 @@ class Worker:
                 # Unreadable payloads never get better with retries: straight to the DLQ.
                 self.queue.dead_letter(message, result.error or "unreadable record")
                 self.stats.dead_lettered += 1
-                log.warning("record.dead_lettered", session_id=message.session_id,
-                            reason=result.error)
+                log.warning(
+                    "record.dead_lettered", session_id=message.session_id, reason=result.error
+                )
                 continue
-            for module in (result.analysis.get("errors") or {}):
+            for module in result.analysis.get("errors") or {}:
                 self.stats.module_errors[module] = self.stats.module_errors.get(module, 0) + 1
                 _observe("record_analyzer_error", module)
             record = result.record or parse_record(message.payload, "queue")
-            batch.append(ProcessedSession(record=record, raw=message.payload,
-                                          analysis=result.analysis, revision=message.revision,
-                                          processed_at=now))
+            batch.append(
+                ProcessedSession(
+                    record=record,
+                    raw=message.payload,
+                    analysis=result.analysis,
+                    revision=message.revision,
+                    processed_at=now,
+                )
+            )
             good.append(message)
         if batch:
             try:
                 self.store.write(batch)
                 if self.raw_store is not None:
                     for item in batch:
-                        self.raw_store.put(item.record.session_id, item.revision,
-                                           item.record.started_at.date(), item.raw)
+                        self.raw_store.put(
+                            item.record.session_id,
+                            item.revision,
+                            item.record.started_at.date(),
+                            item.raw,
+                        )
             except Exception as exc:  # the warehouse is down: retry later, lose nothing
                 reason = f"store write failed: {type(exc).__name__}: {exc}"
                 log.error("batch.store_failed", error=reason, size=len(batch))
@@ -180,14 +201,24 @@ class Worker:
             _observe("record_processed", per_session)
         return len(batch)
 
-    def run_once(self, *, on_batch: Callable[[int], None] | None = None,
-                 max_sessions: int | None = None) -> WorkerStats:
+    def run_once(
+        self,
+        *,
+        on_batch: Callable[[int], None] | None = None,
+        max_sessions: int | None = None,
+        poll_interval: float = 0.2,
+    ) -> WorkerStats:
         """Process until the queue has nothing ready (``--once``)."""
         while max_sessions is None or self.stats.processed < max_sessions:
-            messages = self.queue.lease(self.batch_size,
-                                        visibility_timeout=self.visibility_timeout)
+            messages = self.queue.lease(self.batch_size, visibility_timeout=self.visibility_timeout)
             if not messages:
-                break
+                # Leases of a crashed worker and retries in backoff come back by themselves;
+                # "once" means until nothing is left to do, so wait for them.
+                stats = self.queue.stats()
+                if stats.leased == 0 and stats.delayed == 0:
+                    break
+                time.sleep(poll_interval)
+                continue
             stored = self.process_batch(messages)
             if on_batch is not None:
                 on_batch(len(messages))
@@ -197,8 +228,7 @@ class Worker:
 
     def run_forever(self, stop: threading.Event, *, idle_sleep: float = 0.5) -> WorkerStats:
         while not stop.is_set():
-            messages = self.queue.lease(self.batch_size,
-                                        visibility_timeout=self.visibility_timeout)
+            messages = self.queue.lease(self.batch_size, visibility_timeout=self.visibility_timeout)
             if not messages:
                 stop.wait(idle_sleep)
                 continue

@@ -51,8 +51,9 @@ def test_unknown_fields_are_kept_not_rejected(dev_cases: list[Path]) -> None:
         (lambda r: r["tool_calls"].append({"arguments": {}}), "tool_calls[2].name", "schema"),
     ],
 )
-def test_schema_errors_name_the_field(dev_cases: list[Path], mutate, field: str,
-                                      reason: str) -> None:
+def test_schema_errors_name_the_field(
+    dev_cases: list[Path], mutate, field: str, reason: str
+) -> None:
     raw = _record(dev_cases[0])
     mutate(raw)
     with pytest.raises(RecordError) as exc:
@@ -112,8 +113,9 @@ def test_tool_arguments_as_json_string_are_decoded(dev_cases: list[Path]) -> Non
     assert record.tool_calls[1].arguments == {"_raw": "{broken"}
 
 
-def test_json_lines_file_with_one_bad_line_keeps_the_good_ones(tmp_path: Path,
-                                                                dev_cases: list[Path]) -> None:
+def test_json_lines_file_with_one_bad_line_keeps_the_good_ones(
+    tmp_path: Path, dev_cases: list[Path]
+) -> None:
     lines = [orjson.dumps(_record(c)) for c in dev_cases[:3]]
     lines.insert(1, b"{oops")
     path = tmp_path / "calls.jsonl"

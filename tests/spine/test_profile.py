@@ -16,8 +16,13 @@ VOCAB = Path(__file__).resolve().parents[3] / "shared" / "contract" / "vocabular
 def test_default_profile_holds_the_contract_vocabulary() -> None:
     p = load_profile("pandadoc_trial")
     text = VOCAB.read_text()
-    for ids in (p.signals.integrations, p.signals.competitors, p.signals.objections,
-                p.signals.budget_authority, p.signals.timeline):
+    for ids in (
+        p.signals.integrations,
+        p.signals.competitors,
+        p.signals.objections,
+        p.signals.budget_authority,
+        p.signals.timeline,
+    ):
         for signal_id in ids:
             assert f"`{signal_id}`" in text, signal_id
     assert p.scoring.max_points == 95

@@ -12,8 +12,9 @@ from callscope.contract.record import SessionRecord
 from callscope.profile.model import Profile
 
 
-def analyze_record(record: SessionRecord, profile: Profile,
-                   reg: Registry | None = None) -> AnalysisRun:
+def analyze_record(
+    record: SessionRecord, profile: Profile, reg: Registry | None = None
+) -> AnalysisRun:
     """Run every registered analyzer over one record."""
     return (reg or registry).run(build_view(record), profile)
 

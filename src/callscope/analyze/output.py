@@ -14,21 +14,34 @@ from callscope.analyze.registry import AnalysisRun
 # Contract keys and the value a key takes when its module produced nothing.
 CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
     "sales": {
-        "team_size": None, "monthly_volume": None, "integrations": [], "current_tool": None,
-        "competitors": [], "objections": [], "use_case": None, "industry": None,
-        "budget_authority": None, "timeline": None,
+        "team_size": None,
+        "monthly_volume": None,
+        "integrations": [],
+        "current_tool": None,
+        "competitors": [],
+        "objections": [],
+        "use_case": None,
+        "industry": None,
+        "budget_authority": None,
+        "timeline": None,
         "bant": {"budget": 0.0, "authority": 0.0, "need": 0.0, "timeline": 0.0},
     },
     "lead": {"score": 0, "tier": "unqualified", "confidence": "low"},
-    "quality": {"engagement_score": 0.0, "natural_ending": False, "clarification_requests": 0,
-                "interruptions": 0},
+    "quality": {
+        "engagement_score": 0.0,
+        "natural_ending": False,
+        "clarification_requests": 0,
+        "interruptions": 0,
+    },
     "sentiment": {"overall": "neutral"},
     "tools": {"meeting_booked": False, "kb_searches": 0, "kb_failed_searches": 0},
     "performance": {"e2e_latency_ms": None},
 }
-CONTRACT_KEYS: list[str] = ["session_id"] + [
-    f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys
-] + ["summary", "analyzer_versions"]
+CONTRACT_KEYS: list[str] = (
+    ["session_id"]
+    + [f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys]
+    + ["summary", "analyzer_versions"]
+)
 
 
 def contract_output(run: AnalysisRun) -> dict[str, Any]:

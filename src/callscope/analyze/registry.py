@@ -63,8 +63,9 @@ class Registry:
         self._analyzers: dict[str, Analyzer] = {}
         self._order: list[Analyzer] | None = None
 
-    def register(self, name: str, version: str, *, requires: tuple[str, ...] = (),
-                 needs_text: bool = True) -> Callable[[AnalyzerFn], AnalyzerFn]:
+    def register(
+        self, name: str, version: str, *, requires: tuple[str, ...] = (), needs_text: bool = True
+    ) -> Callable[[AnalyzerFn], AnalyzerFn]:
         def deco(fn: AnalyzerFn) -> AnalyzerFn:
             self.add(Analyzer(name, version, fn, requires, needs_text))
             return fn

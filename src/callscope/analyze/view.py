@@ -79,8 +79,11 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        parts = [c if isinstance(c, str) else (c.get("text") or c.get("transcript") or "")
-                 for c in content if isinstance(c, str | dict)]
+        parts = [
+            c if isinstance(c, str) else (c.get("text") or c.get("transcript") or "")
+            for c in content
+            if isinstance(c, str | dict)
+        ]
         return " ".join(p for p in parts if isinstance(p, str) and p).strip()
     return ""
 
@@ -88,8 +91,11 @@ def _text_of(content: Any) -> str:
 def _metrics(raw: Any) -> dict[str, float]:
     if not isinstance(raw, dict):
         return {}
-    return {k: float(v) for k, v in raw.items()
-            if isinstance(v, int | float) and not isinstance(v, bool)}
+    return {
+        k: float(v)
+        for k, v in raw.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
 
 
 def build_view(record: SessionRecord) -> CallView:
@@ -103,13 +109,18 @@ def build_view(record: SessionRecord) -> CallView:
             if role not in ("user", "assistant"):
                 continue
             conf = data.get("transcript_confidence")
-            turns.append(Turn(
-                index=len(turns), role=role, text=_text_of(data.get("content")),
-                interrupted=bool(data.get("interrupted", False)), created_at=item.created_at,
-                metrics=_metrics(data.get("metrics")),
-                confidence=float(conf) if isinstance(conf, int | float) else None,
-                item_index=pos,
-            ))
+            turns.append(
+                Turn(
+                    index=len(turns),
+                    role=role,
+                    text=_text_of(data.get("content")),
+                    interrupted=bool(data.get("interrupted", False)),
+                    created_at=item.created_at,
+                    metrics=_metrics(data.get("metrics")),
+                    confidence=float(conf) if isinstance(conf, int | float) else None,
+                    item_index=pos,
+                )
+            )
         elif item.type == "function_call":
             last = turns[-1].index if turns else None
             calls_at[str(data.get("call_id", pos))] = last
@@ -122,10 +133,18 @@ def build_view(record: SessionRecord) -> CallView:
     for tc in record.tool_calls:
         positions = by_name.get(tc.name) or []
         after = positions.pop(0) if positions else None
-        tools.append(ToolUse(tc.name, tc.arguments, tc.output, tc.is_error, tc.started_at,
-                             tc.duration_ms, after))
+        tools.append(
+            ToolUse(
+                tc.name, tc.arguments, tc.output, tc.is_error, tc.started_at, tc.duration_ms, after
+            )
+        )
     return CallView(
-        session_id=record.session_id, record=record, turns=tuple(turns), tools=tuple(tools),
-        started_at=record.started_at, ended_at=record.ended_at, duration_s=record.duration,
+        session_id=record.session_id,
+        record=record,
+        turns=tuple(turns),
+        tools=tuple(tools),
+        started_at=record.started_at,
+        ended_at=record.ended_at,
+        duration_s=record.duration,
         analytics_consent=record.consent.analytics,
     )

@@ -18,6 +18,7 @@ app = typer.Typer(
 # Modules under callscope.cli that define ``register(app)``; one per area of the pipeline.
 COMMAND_MODULES: list[str] = [
     "core",
+    "serve_cmds",
 ]
 
 

@@ -35,8 +35,9 @@ class State:
 
 def settings() -> Settings:
     try:
-        return load_settings(State.config_file, data_dir=State.data_dir,
-                             profile=State.profile_source)
+        return load_settings(
+            State.config_file, data_dir=State.data_dir, profile=State.profile_source
+        )
     except ConfigError as exc:
         err.print(f"[red]error:[/] {exc}")
         raise typer.Exit(2) from None
@@ -55,9 +56,15 @@ def fail_line(exc: BaseException) -> None:
 
 
 def progress(console: Console | None = None) -> Progress:
-    return Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                    TimeElapsedColumn(), console=console or err, transient=False,
-                    disable=not (console or err).is_terminal)
+    return Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console or err,
+        transient=False,
+        disable=not (console or err).is_terminal,
+    )
 
 
 def _open_queue(cfg: Settings) -> Any:
@@ -83,15 +90,28 @@ def _open_store(cfg: Settings) -> Any:
 def register(app: typer.Typer) -> None:
     @app.callback()
     def _global(
-        profile: Annotated[str | None, typer.Option(
-            "--profile", help="Profile YAML file or bundled name (default pandadoc_trial).",
-            envvar="CALLSCOPE_PROFILE")] = None,
-        config: Annotated[str | None, typer.Option(
-            "--config", help="YAML config file (CALLSCOPE_CONFIG).",
-            envvar="CALLSCOPE_CONFIG")] = None,
-        data_dir: Annotated[str | None, typer.Option(
-            "--data-dir", help="Where the embedded queue, warehouse and raw store live.",
-            envvar="CALLSCOPE_DATA_DIR")] = None,
+        profile: Annotated[
+            str | None,
+            typer.Option(
+                "--profile",
+                help="Profile YAML file or bundled name (default pandadoc_trial).",
+                envvar="CALLSCOPE_PROFILE",
+            ),
+        ] = None,
+        config: Annotated[
+            str | None,
+            typer.Option(
+                "--config", help="YAML config file (CALLSCOPE_CONFIG).", envvar="CALLSCOPE_CONFIG"
+            ),
+        ] = None,
+        data_dir: Annotated[
+            str | None,
+            typer.Option(
+                "--data-dir",
+                help="Where the embedded queue, warehouse and raw store live.",
+                envvar="CALLSCOPE_DATA_DIR",
+            ),
+        ] = None,
     ) -> None:
         """Analytics pipeline for LiveKit voice agents."""
         from callscope.logs import configure_logging
@@ -106,15 +126,19 @@ def register(app: typer.Typer) -> None:
         """Print the JSON Schema of SessionRecord v1."""
         from callscope.contract.record import SessionRecord
 
-        sys.stdout.write(orjson.dumps(SessionRecord.model_json_schema(),
-                                      option=orjson.OPT_INDENT_2).decode() + "\n")
+        sys.stdout.write(
+            orjson.dumps(SessionRecord.model_json_schema(), option=orjson.OPT_INDENT_2).decode()
+            + "\n"
+        )
 
     @app.command()
     def analyze(
-        files: Annotated[list[Path], typer.Argument(help="Record files (JSON or JSON Lines) "
-                                                         "or directories.")],
-        fmt: Annotated[str, typer.Option("--format", "-f",
-                                         help="json (one object per line) or table")] = "json",
+        files: Annotated[
+            list[Path], typer.Argument(help="Record files (JSON or JSON Lines) or directories.")
+        ],
+        fmt: Annotated[
+            str, typer.Option("--format", "-f", help="json (one object per line) or table")
+        ] = "json",
     ) -> None:
         """Analyze records and print one result per session."""
         from callscope.analyze import analyze_to_contract
@@ -145,8 +169,10 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def ingest(
-        paths: Annotated[list[Path], typer.Argument(help="Record files or directories "
-                                                         "(SessionRecord or SessionReport).")],
+        paths: Annotated[
+            list[Path],
+            typer.Argument(help="Record files or directories (SessionRecord or SessionReport)."),
+        ],
     ) -> None:
         """Validate records and put them on the queue (dedup by session_id)."""
         from callscope.contract.parse import expand_paths, read_path
@@ -178,11 +204,14 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def worker(
         once: Annotated[bool, typer.Option("--once", help="Stop when the queue is empty.")] = False,
-        concurrency: Annotated[int, typer.Option("--concurrency", "-c", min=1,
-                                                 help="Analysis processes.")] = 1,
+        concurrency: Annotated[
+            int, typer.Option("--concurrency", "-c", min=1, help="Analysis processes.")
+        ] = 1,
         batch_size: Annotated[int | None, typer.Option("--batch-size", min=1)] = None,
-        visibility_timeout: Annotated[float | None, typer.Option(
-            "--visibility-timeout", help="Seconds a lease lasts before redelivery.")] = None,
+        visibility_timeout: Annotated[
+            float | None,
+            typer.Option("--visibility-timeout", help="Seconds a lease lasts before redelivery."),
+        ] = None,
     ) -> None:
         """Lease sessions from the queue, run every analyzer, write the warehouse, ack."""
         import signal
@@ -195,10 +224,16 @@ def register(app: typer.Typer) -> None:
         queue = _open_queue(cfg)
         store = _open_store(cfg)
         raw = open_raw_store(cfg.resolved_raw_url())
-        w = Worker(queue, store, prof, raw_store=raw,
-                   batch_size=batch_size or cfg.worker_batch_size,
-                   visibility_timeout=visibility_timeout or cfg.visibility_timeout_s,
-                   concurrency=concurrency, profile_source=State.profile_source or cfg.profile)
+        w = Worker(
+            queue,
+            store,
+            prof,
+            raw_store=raw,
+            batch_size=batch_size or cfg.worker_batch_size,
+            visibility_timeout=visibility_timeout or cfg.visibility_timeout_s,
+            concurrency=concurrency,
+            profile_source=State.profile_source or cfg.profile,
+        )
         try:
             if once:
                 total = queue.stats().ready
@@ -215,9 +250,11 @@ def register(app: typer.Typer) -> None:
             w.close()
             queue.close()
             store.close()
-        err.print(f"processed {stats.processed} sessions in {stats.elapsed_s:.1f}s "
-                  f"({stats.rate:.0f}/s), dead-lettered {stats.dead_lettered}, "
-                  f"retried {stats.retried}")
+        err.print(
+            f"processed {stats.processed} sessions in {stats.elapsed_s:.1f}s "
+            f"({stats.rate:.0f}/s), dead-lettered {stats.dead_lettered}, "
+            f"retried {stats.retried}"
+        )
         if stats.module_errors:
             err.print(f"analyzer module errors: {stats.module_errors}")
         raise typer.Exit(1 if stats.retried else 0)
@@ -227,11 +264,14 @@ def register(app: typer.Typer) -> None:
         n: Annotated[int, typer.Option("--n", min=1, help="How many calls.")] = 1000,
         seed: Annotated[int, typer.Option("--seed")] = 0,
         out_dir: Annotated[Path, typer.Option("--out", help="Output directory.")] = Path(
-            "demo-data"),
-        days: Annotated[int, typer.Option("--days", min=1,
-                                          help="Spread calls over the last N days.")] = 30,
-        per_file: Annotated[int, typer.Option("--per-file", min=1,
-                                              help="Records per JSON Lines file.")] = 1000,
+            "demo-data"
+        ),
+        days: Annotated[
+            int, typer.Option("--days", min=1, help="Spread calls over the last N days.")
+        ] = 30,
+        per_file: Annotated[
+            int, typer.Option("--per-file", min=1, help="Records per JSON Lines file.")
+        ] = 1000,
     ) -> None:
         """Generate realistic synthetic calls (SessionRecord v1, JSON Lines)."""
         from datetime import UTC, datetime
@@ -249,8 +289,12 @@ def register(app: typer.Typer) -> None:
                 tmp = path.with_suffix(".tmp")
                 with tmp.open("wb") as fh:
                     for i in range(start, stop):
-                        fh.write(orjson.dumps(generate_record(i, seed=seed, profile=prof,
-                                                              start=anchor, days=days)) + b"\n")
+                        fh.write(
+                            orjson.dumps(
+                                generate_record(i, seed=seed, profile=prof, start=anchor, days=days)
+                            )
+                            + b"\n"
+                        )
                 tmp.replace(path)
                 bar.advance(task, stop - start)
         err.print(f"wrote {n} calls to {out_dir}")
@@ -268,17 +312,36 @@ def register(app: typer.Typer) -> None:
                 "sum(CASE WHEN lead_score > 80 THEN 1 ELSE 0 END) AS hot_leads, "
                 "sum(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings, "
                 "avg(e2e_latency_p95_ms) AS p95_latency_ms, avg(cost_usd) AS cost_per_call "
-                "FROM sessions")
+                "FROM sessions"
+            )
         finally:
             store.close()
         table = Table(title="callscope warehouse")
-        for key in ("calls", "tier_1", "tier_2", "hot_leads", "meetings", "p95_latency_ms",
-                    "cost_per_call"):
+        for key in (
+            "calls",
+            "tier_1",
+            "tier_2",
+            "hot_leads",
+            "meetings",
+            "p95_latency_ms",
+            "cost_per_call",
+        ):
             table.add_column(key.replace("_", " "), justify="right")
         r = rows[0] if rows else {}
-        table.add_row(*[_fmt(r.get(k)) for k in ("calls", "tier_1", "tier_2", "hot_leads",
-                                                  "meetings", "p95_latency_ms",
-                                                  "cost_per_call")])
+        table.add_row(
+            *[
+                _fmt(r.get(k))
+                for k in (
+                    "calls",
+                    "tier_1",
+                    "tier_2",
+                    "hot_leads",
+                    "meetings",
+                    "p95_latency_ms",
+                    "cost_per_call",
+                )
+            ]
+        )
         out.print(table)
 
 
@@ -306,16 +369,33 @@ def _print_counts(what: str, counts: dict[str, int]) -> None:
 
 def _print_analysis_table(rows: list[dict[str, Any]]) -> None:
     table = Table(title="callscope analyze")
-    for col in ("session", "tier", "score", "team", "volume", "integrations", "competitors",
-                "objections", "meeting", "sentiment", "p95 ms"):
+    for col in (
+        "session",
+        "tier",
+        "score",
+        "team",
+        "volume",
+        "integrations",
+        "competitors",
+        "objections",
+        "meeting",
+        "sentiment",
+        "p95 ms",
+    ):
         table.add_column(col)
     for r in rows:
         s, lead, perf = r["sales"], r["lead"], r["performance"].get("e2e_latency_ms") or {}
         table.add_row(
-            r["session_id"], lead["tier"], str(lead["score"]), _fmt(s["team_size"]),
-            _fmt(s["monthly_volume"]), ",".join(s["integrations"]) or "-",
-            ",".join(s["competitors"]) or "-", ",".join(s["objections"]) or "-",
-            "yes" if r["tools"]["meeting_booked"] else "no", r["sentiment"]["overall"],
+            r["session_id"],
+            lead["tier"],
+            str(lead["score"]),
+            _fmt(s["team_size"]),
+            _fmt(s["monthly_volume"]),
+            ",".join(s["integrations"]) or "-",
+            ",".join(s["competitors"]) or "-",
+            ",".join(s["objections"]) or "-",
+            "yes" if r["tools"]["meeting_booked"] else "no",
+            r["sentiment"]["overall"],
             _fmt(perf.get("p95")),
         )
     out.print(table)

@@ -19,8 +19,10 @@ from callscope.contract.record import MAX_RECORD_BYTES, SCHEMA_VERSION, SessionR
 
 def looks_like_session_report(data: Mapping[str, Any]) -> bool:
     """LiveKit's ``SessionReport.to_dict()``: has ``chat_history`` and no ``schema_version``."""
-    return "schema_version" not in data and "chat_history" in data and (
-        "job_id" in data or "room" in data or "room_id" in data
+    return (
+        "schema_version" not in data
+        and "chat_history" in data
+        and ("job_id" in data or "room" in data or "room_id" in data)
     )
 
 
@@ -34,8 +36,9 @@ def _field_path(loc: tuple[int | str, ...]) -> str:
 def validate_record(data: Any, source: str) -> SessionRecord:
     """Validate one decoded JSON value as a SessionRecord (or a LiveKit SessionReport)."""
     if not isinstance(data, Mapping):
-        raise RecordError(source, f"expected a JSON object, got {type(data).__name__}",
-                          reason="not_an_object")
+        raise RecordError(
+            source, f"expected a JSON object, got {type(data).__name__}", reason="not_an_object"
+        )
     if "schema_version" not in data and isinstance(data.get("record"), Mapping):
         # A labeled case ``{"record": ..., "expected": ...}`` from an evaluation set.
         data = data["record"]
@@ -45,13 +48,20 @@ def validate_record(data: Any, source: str) -> SessionRecord:
         data = record_from_session_report(dict(data))
     version = data.get("schema_version")
     if version is None:
-        raise RecordError(source, "missing required field", field="schema_version",
-                          reason="schema", session_id=_sid(data))
+        raise RecordError(
+            source,
+            "missing required field",
+            field="schema_version",
+            reason="schema",
+            session_id=_sid(data),
+        )
     if str(version) != SCHEMA_VERSION:
         raise RecordError(
             source,
             f"unsupported schema_version {version!r} (this callscope reads {SCHEMA_VERSION!r})",
-            field="schema_version", reason="schema_version", session_id=_sid(data),
+            field="schema_version",
+            reason="schema_version",
+            session_id=_sid(data),
         )
     try:
         return SessionRecord.model_validate(data)
@@ -59,8 +69,13 @@ def validate_record(data: Any, source: str) -> SessionRecord:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
         suffix = f" (+{more} more)" if more else ""
-        raise RecordError(source, f"{first['msg']}{suffix}", field=_field_path(first["loc"]),
-                          reason="schema", session_id=_sid(data)) from None
+        raise RecordError(
+            source,
+            f"{first['msg']}{suffix}",
+            field=_field_path(first["loc"]),
+            reason="schema",
+            session_id=_sid(data),
+        ) from None
 
 
 def _sid(data: Mapping[str, Any]) -> str | None:
@@ -75,7 +90,9 @@ def decode_json(raw: bytes, source: str) -> Any:
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise RecordError(source, f"not valid UTF-8 (byte {exc.start})", reason="encoding") from None
+        raise RecordError(
+            source, f"not valid UTF-8 (byte {exc.start})", reason="encoding"
+        ) from None
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
@@ -88,8 +105,11 @@ def parse_record(raw: bytes | str | Mapping[str, Any], source: str = "<input>") 
         return validate_record(raw, source)
     data = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(data) > MAX_RECORD_BYTES:
-        raise RecordError(source, f"record is {len(data):,} bytes, over the "
-                          f"{MAX_RECORD_BYTES:,}-byte limit", reason="too_large")
+        raise RecordError(
+            source,
+            f"record is {len(data):,} bytes, over the {MAX_RECORD_BYTES:,}-byte limit",
+            reason="too_large",
+        )
     return validate_record(decode_json(data, source), source)
 
 
@@ -155,8 +175,11 @@ def read_path(path: Path) -> Iterator[SessionRecord | RecordError]:
             yield RecordError(source, f"bad gzip data: {exc}", reason="encoding")
             return
     if len(raw) > MAX_RECORD_BYTES and not _is_multi(raw):
-        yield RecordError(source, f"file is {len(raw):,} bytes, over the {MAX_RECORD_BYTES:,}-byte"
-                          " limit for one record", reason="too_large")
+        yield RecordError(
+            source,
+            f"file is {len(raw):,} bytes, over the {MAX_RECORD_BYTES:,}-byte limit for one record",
+            reason="too_large",
+        )
         return
     yield from iter_records(raw, source)
 

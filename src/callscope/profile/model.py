@@ -131,8 +131,9 @@ class Profile(_Strict):
     def _scoring_ids_exist(self) -> Profile:
         unknown = [k for k in self.scoring.integrations if k not in self.signals.integrations]
         unknown += [k for k in self.scoring.timeline if k not in self.signals.timeline]
-        unknown += [k for k in self.scoring.budget_authority
-                    if k not in self.signals.budget_authority]
+        unknown += [
+            k for k in self.scoring.budget_authority if k not in self.signals.budget_authority
+        ]
         if unknown:
             raise ValueError(f"scoring names ids the signals do not define: {unknown}")
         return self
@@ -154,7 +155,9 @@ def load_profile(source: str | Path | None = None) -> Profile:
 
     ``None`` reads ``CALLSCOPE_PROFILE`` and falls back to ``pandadoc_trial``.
     """
-    chosen = source if source is not None else os.environ.get("CALLSCOPE_PROFILE") or DEFAULT_PROFILE
+    chosen = (
+        source if source is not None else os.environ.get("CALLSCOPE_PROFILE") or DEFAULT_PROFILE
+    )
     return _load(str(chosen))
 
 

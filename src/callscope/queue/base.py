@@ -13,9 +13,10 @@ Semantics, from the strategy:
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Protocol, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 MAX_ATTEMPTS = 3
 PRIORITY_HOT = 10
@@ -67,20 +68,33 @@ class QueueStats:
     delayed: int = 0  # waiting out a retry backoff
 
 
+# ``(session_id, payload)`` or ``(session_id, payload, priority)`` for ``enqueue_many``.
+EnqueueItem: TypeAlias = tuple[str, bytes] | tuple[str, bytes, int]
+
+
 class QueueUnavailable(Exception):
     """The broker cannot be reached; callers answer 503 / retry later, never drop data."""
 
 
 @runtime_checkable
 class Queue(Protocol):
-    def enqueue(self, session_id: str, payload: bytes, *, priority: int = PRIORITY_NORMAL
-                ) -> EnqueueResult: ...
+    def enqueue(
+        self, session_id: str, payload: bytes, *, priority: int = PRIORITY_NORMAL
+    ) -> EnqueueResult: ...
+
+    def enqueue_many(self, items: Sequence[EnqueueItem]) -> list[EnqueueResult]:
+        """Enqueue a batch at once (results in input order); same semantics as ``enqueue``."""
+        ...
 
     def lease(self, max_messages: int, *, visibility_timeout: float = 60.0) -> list[Message]: ...
 
     def ack(self, message: Message) -> None: ...
 
     def nack(self, message: Message, reason: str) -> None: ...
+
+    def dead_letter(self, message: Message, reason: str) -> None:
+        """Move straight to the DLQ: retrying cannot help (e.g. the payload is unreadable)."""
+        ...
 
     def dead_letters(self, limit: int = 100) -> list[DeadLetter]: ...
 
@@ -100,10 +114,22 @@ def content_hash(payload: bytes) -> str:
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def backoff_seconds(attempt: int, *, base: float = 2.0, cap: float = 300.0,
-                    jitter: float = 0.5) -> float:
+def backoff_seconds(
+    attempt: int, *, base: float = 2.0, cap: float = 300.0, jitter: float = 0.5
+) -> float:
     """Exponential backoff with proportional jitter: ~2s, ~4s, ~8s... capped."""
     import random
 
-    delay = min(cap, base * (2 ** max(0, attempt - 1)))
+    delay: float = min(cap, base * float(2 ** max(0, attempt - 1)))
     return delay * (1 - jitter / 2 + random.random() * jitter)
+
+
+def normalize_items(items: Iterable[EnqueueItem]) -> list[tuple[str, bytes, int]]:
+    """``enqueue_many`` input as ``(session_id, payload, priority)`` triples."""
+    out: list[tuple[str, bytes, int]] = []
+    for item in items:
+        if len(item) == 2:
+            out.append((item[0], item[1], PRIORITY_NORMAL))
+        else:
+            out.append((item[0], item[1], item[2]))
+    return out

@@ -1,0 +1,5 @@
+"""``python -m callscope`` is the ``callscope`` command."""
+
+from callscope.cli import main
+
+main()

@@ -1,0 +1,151 @@
+"""``callscope serve``: the ingest service (and, optionally, workers in the same process)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Annotated, Any
+
+import typer
+
+from callscope.cli.core import err, fail_line, profile_or_exit, settings
+from callscope.ingest.auth import is_loopback
+
+
+def _store_for_readyz(url: str, inline_workers: int) -> Any:
+    """The warehouse ``/readyz`` checks, or ``None``.
+
+    DuckDB allows one writer process: a stand-alone ingest server must not hold the file the
+    worker writes, so it checks the warehouse only when the workers run inline.
+    """
+    if url.startswith("duckdb") and inline_workers == 0:
+        return None
+    from callscope.store import open_store
+
+    return open_store(url)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
+        port: Annotated[int, typer.Option(help="TCP port.")] = 8780,
+        workers_inline: Annotated[
+            int,
+            typer.Option(
+                "--workers-inline",
+                min=0,
+                help="Also run the analytics worker in this process with N analysis processes "
+                "(0: run `callscope worker` separately).",
+            ),
+        ] = 0,
+        http_workers: Annotated[
+            int,
+            typer.Option(
+                "--http-workers",
+                min=1,
+                help="uvicorn worker processes for the HTTP side (each group-commits on its own).",
+            ),
+        ] = 1,
+        log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
+    ) -> None:
+        """Run the ingest service: POST /v1/sessions[:batch], /healthz, /readyz, /metrics."""
+        import uvicorn
+
+        from callscope.ingest.app import create_app
+
+        cfg = settings()
+        if not cfg.ingest_tokens() and not is_loopback(host):
+            fail_line(
+                f"refusing to bind {host} without an ingest token: set "
+                "CALLSCOPE_INGEST_TOKEN (e.g. 'agents:<secret>') or bind 127.0.0.1"
+            )
+            raise typer.Exit(2)
+        if http_workers > 1 and workers_inline:
+            fail_line("--workers-inline needs --http-workers 1 (one warehouse writer)")
+            raise typer.Exit(2)
+        profile = profile_or_exit()
+        try:
+            store = _store_for_readyz(cfg.resolved_store_url(), workers_inline)
+        except Exception as exc:
+            fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
+            raise typer.Exit(2) from None
+
+        stop = threading.Event()
+        worker_thread: threading.Thread | None = None
+        if workers_inline:
+            from callscope.queue import open_queue
+            from callscope.store.raw import open_raw_store
+            from callscope.worker import Worker
+
+            try:
+                worker_queue = open_queue(cfg.resolved_queue_url())
+            except Exception as exc:
+                fail_line(f"cannot open queue {cfg.resolved_queue_url()}: {exc}")
+                raise typer.Exit(2) from None
+            worker = Worker(
+                worker_queue,
+                store,
+                profile,
+                batch_size=cfg.worker_batch_size,
+                visibility_timeout=cfg.visibility_timeout_s,
+                concurrency=workers_inline,
+                profile_source=cfg.profile,
+            )
+
+            def _run_worker() -> None:
+                with worker:
+                    worker.run_forever(stop)
+
+            worker_thread = threading.Thread(
+                target=_run_worker, name="callscope-worker", daemon=True
+            )
+            worker_thread.start()
+
+        err.print(
+            f"callscope ingest on http://{host}:{port} "
+            f"(queue {cfg.resolved_queue_url()}, "
+            f"{'token auth' if cfg.ingest_tokens() else 'open to localhost only'})",
+            highlight=False,
+        )
+        try:
+            if http_workers > 1:
+                # Several processes need an import string; each builds its app from the env.
+                import os
+
+                from callscope.cli.core import State
+
+                for key, value in (
+                    ("CALLSCOPE_DATA_DIR", State.data_dir),
+                    ("CALLSCOPE_PROFILE", State.profile_source),
+                    ("CALLSCOPE_CONFIG", State.config_file),
+                ):
+                    if value:
+                        os.environ[key] = value
+                uvicorn.run(
+                    "callscope.ingest.factory:app_from_env",
+                    factory=True,
+                    host=host,
+                    port=port,
+                    workers=http_workers,
+                    loop="uvloop",
+                    http="httptools",
+                    log_level=log_level,
+                    access_log=False,
+                )
+            else:
+                app_ = create_app(cfg, store=store, profile=profile)
+                uvicorn.run(
+                    app_,
+                    host=host,
+                    port=port,
+                    loop="uvloop",
+                    http="httptools",
+                    log_level=log_level,
+                    access_log=False,
+                )
+        finally:
+            stop.set()
+            if worker_thread is not None:
+                worker_thread.join(timeout=30)
+            if store is not None:
+                store.close()
