@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from callscope.alerts import evaluate
 from callscope.analyze import analyze_record, contract_output
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import parse_record
@@ -39,6 +40,7 @@ class WorkerStats:
     dead_lettered: int = 0
     retried: int = 0
     batches: int = 0
+    alerts: int = 0
     module_errors: dict[str, int] = field(default_factory=dict)
     started: float = field(default_factory=time.perf_counter)
 
@@ -192,6 +194,7 @@ class Worker:
                     self.queue.nack(message, reason)
                 self.stats.retried += len(good)
                 return 0
+            self._fire_alerts(batch)
             for message in good:
                 self.queue.ack(message)
         self.stats.processed += len(batch)
