@@ -22,7 +22,6 @@ from typing import Any
 
 import structlog
 
-from callscope.alerts import evaluate
 from callscope.analyze import analyze_record, contract_output
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import parse_record
