@@ -22,6 +22,7 @@ from typing import Any
 
 import structlog
 
+from callscope.alerts import evaluate
 from callscope.analyze import analyze_record, contract_output
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import parse_record
@@ -148,7 +149,15 @@ class Worker:
         if not messages:
             return 0
         started = time.perf_counter()
-        analyzed = self._analyze_all(messages)
+        try:
+            analyzed = self._analyze_all(messages)
+        except Exception as exc:  # a crashed pool process or a bug: retry, never drop
+            reason = f"analysis failed: {type(exc).__name__}: {exc}"
+            log.error("batch.analysis_failed", error=reason, size=len(messages))
+            for message in messages:
+                self.queue.nack(message, reason)
+            self.stats.retried += len(messages)
+            return 0
         batch: list[ProcessedSession] = []
         good: list[Message] = []
         now = datetime.now(UTC)
@@ -202,6 +211,25 @@ class Worker:
         for _ in batch:
             _observe("record_processed", per_session)
         return len(batch)
+
+    def _fire_alerts(self, batch: Sequence[ProcessedSession]) -> None:
+        # Alerts are a side channel: a failure here is logged, never fails the batch.
+        for item in batch:
+            for alert in evaluate(item.record.session_id, item.analysis, self.profile):
+                try:
+                    self.store.write_alert(
+                        alert.rule,
+                        alert.message,
+                        severity=alert.severity,
+                        session_id=alert.session_id,
+                        channel=alert.channel,
+                        payload=alert.payload,
+                        alert_id=alert.alert_id,
+                        fired_at=item.processed_at,
+                    )
+                    self.stats.alerts += 1
+                except Exception as exc:
+                    log.warning("alert.write_failed", rule=alert.rule, error=str(exc))
 
     def run_once(
         self,
