@@ -19,6 +19,10 @@ app = typer.Typer(
 COMMAND_MODULES: list[str] = [
     "core",
     "serve_cmds",
+    "queue_cmds",
+    "governance_cmds",
+    "store_cmds",
+    "eval_cmds",
 ]
 
 
