@@ -22,7 +22,8 @@ from callscope.contract.errors import RecordError
 from callscope.profile.model import Profile, ProfileError, load_profile
 
 err = Console(stderr=True)
-out = Console()
+# Piped output is read by people in logs and files: do not squeeze tables to 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=200)
 
 
 class State:

@@ -1,1 +1,12 @@
 """Built-in analyzers. Importing this package registers each module with the default registry."""
+from callscope.analyze.modules import (  # noqa: F401  # noqa: F401
+    actions,
+    lead,
+    objections,
+    performance,
+    quality,
+    sales,
+    sentiment,
+    summary,
+    tools,
+)

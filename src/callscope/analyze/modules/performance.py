@@ -1,0 +1,319 @@
+"""Voice-pipeline performance and cost: latency percentiles, threshold breaches, errors, USD.
+
+Latency comes from each transcript message's per-turn ``metrics`` (livekit-agents >= 1.8)
+first, and from the legacy ``record.metrics`` list of ``MetricsCollectedEvent`` dumps second.
+Cost comes from ``record.usage`` priced with the profile's list prices. Reads no transcript
+text, so it runs for calls without analytics consent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from callscope.analyze.registry import Result, registry
+from callscope.analyze.view import CallView
+from callscope.profile.model import LlmPrice, Profile
+
+_SECONDS_FIELDS = {  # per-turn MetricsReport key -> output series (milliseconds)
+    "e2e_latency": "e2e_latency_ms",
+    "llm_node_ttft": "llm_ttft_ms",
+    "tts_node_ttfb": "tts_ttfb_ms",
+    "end_of_turn_delay": "eou_delay_ms",
+    "transcription_delay": "transcription_delay_ms",
+}
+_MAX_PLAUSIBLE_S = 120.0  # a latency above two minutes is a broken clock, not a slow turn
+
+
+def percentiles(values: Sequence[float]) -> dict[str, float] | None:
+    """``{avg, p50, p95, p99}`` with linear interpolation, or None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    last = len(ordered) - 1
+
+    def q(p: float) -> float:
+        k = last * p
+        lo = int(k)
+        hi = min(lo + 1, last)
+        return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
+
+    return {
+        "avg": round(sum(ordered) / len(ordered), 1),
+        "p50": round(q(0.5), 1),
+        "p95": round(q(0.95), 1),
+        "p99": round(q(0.99), 1),
+    }
+
+
+def _num(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    v = float(value)
+    return v if v == v else None  # NaN is no value
+
+
+def _ms(value: Any) -> float | None:
+    v = _num(value)
+    if v is None or v < 0 or v > _MAX_PLAUSIBLE_S:
+        return None  # LiveKit writes -1 for "no first token"
+    return v * 1000.0
+
+
+def _legacy_series(events: Iterable[Mapping[str, Any]]) -> dict[str, list[float]]:
+    series: dict[str, list[float]] = {}
+    by_speech: dict[str, dict[str, float]] = {}
+
+    def add(name: str, value: float | None, speech: Any = None, part: str = "") -> None:
+        if value is None:
+            return
+        series.setdefault(name, []).append(value)
+        if part and isinstance(speech, str) and speech:
+            by_speech.setdefault(speech, {})[part] = value
+
+    for ev in events:
+        if not isinstance(ev, Mapping):
+            continue
+        kind = ev.get("type")
+        speech = ev.get("speech_id")
+        if kind in ("llm_metrics", "realtime_model_metrics"):
+            add("llm_ttft_ms", _ms(ev.get("ttft")), speech, "llm")
+            tps = _num(ev.get("tokens_per_second"))
+            if tps is not None and tps > 0:
+                series.setdefault("llm_tokens_per_s", []).append(tps)
+        elif kind == "tts_metrics":
+            add("tts_ttfb_ms", _ms(ev.get("ttfb")), speech, "tts")
+        elif kind == "eou_metrics":
+            add("eou_delay_ms", _ms(ev.get("end_of_utterance_delay")), speech, "eou")
+            add("transcription_delay_ms", _ms(ev.get("transcription_delay")))
+        elif kind == "stt_metrics":
+            duration = _ms(ev.get("duration"))
+            if duration:  # 0.0 means a streaming STT: no request duration to report
+                add("stt_duration_ms", duration)
+    # End-to-end turn latency = EOU delay + LLM TTFT + TTS TTFB of the same speech.
+    for parts in by_speech.values():
+        if {"eou", "llm", "tts"} <= parts.keys():
+            series.setdefault("e2e_latency_ms", []).append(
+                parts["eou"] + parts["llm"] + parts["tts"]
+            )
+    return series
+
+
+def latency_series(view: CallView) -> tuple[dict[str, list[float]], str]:
+    """Per-metric values in ms (tokens/s for throughput) and where they came from."""
+    series: dict[str, list[float]] = {}
+    for turn in view.turns:
+        for key, name in _SECONDS_FIELDS.items():
+            value = _ms(turn.metrics.get(key))
+            if value is not None:
+                series.setdefault(name, []).append(value)
+        tps = _num(turn.metrics.get("llm_node_tps"))
+        if tps is not None and tps > 0:
+            series.setdefault("llm_tokens_per_s", []).append(tps)
+    legacy = _legacy_series(view.record.metrics)
+    parts = ["transcript"] if series else []
+    added = [name for name in legacy if name not in series]
+    for name in added:
+        series[name] = legacy[name]  # per-turn figures win where both exist
+    if added:
+        parts.append("metrics")
+    source = "+".join(parts) or "none"
+    return series, source
+
+
+def _price(table: Mapping[str, Any], provider: str, model: str) -> Any:
+    provider, model = provider.lower(), model.lower()
+    if "/" in model and not provider:
+        provider, model = model.split("/", 1)
+    if (hit := table.get(f"{provider}/{model}")) is not None:
+        return hit
+    # Dated or suffixed model names ("gpt-4.1-mini-2025-04-14") take their family's price.
+    prefix = [
+        k
+        for k in table
+        if k.startswith(f"{provider}/")
+        and k != f"{provider}/*"
+        and model.startswith(k.split("/", 1)[1])
+    ]
+    if prefix:
+        return table[max(prefix, key=len)]
+    return table.get(f"{provider}/*")
+
+
+def _llm_cost(price: LlmPrice, entry: Mapping[str, Any]) -> float:
+    inp = _num(entry.get("input_tokens")) or 0.0
+    cached = min(inp, _num(entry.get("input_cached_tokens")) or 0.0)
+    out = _num(entry.get("output_tokens")) or 0.0
+    cached_rate = price.cached_input_per_million
+    if cached_rate is None:
+        cached_rate = price.input_per_million
+    return (
+        (inp - cached) * price.input_per_million
+        + cached * cached_rate
+        + out * price.output_per_million
+    ) / 1e6
+
+
+def _model_usage(
+    usage: Mapping[str, Any], events: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    entries = usage.get("model_usage")
+    if isinstance(entries, list):
+        return [e for e in entries if isinstance(e, dict)]
+    # The older UsageSummary has totals but no provider: take the provider from the
+    # metrics events' metadata when they carry it.
+    meta: dict[str, tuple[str, str]] = {}
+    for ev in events:
+        md = ev.get("metadata") if isinstance(ev, Mapping) else None
+        if isinstance(md, Mapping) and isinstance(ev.get("type"), str):
+            kind = str(ev["type"]).split("_")[0]
+            meta.setdefault(
+                kind, (str(md.get("model_provider") or ""), str(md.get("model_name") or ""))
+            )
+    out: list[dict[str, Any]] = []
+    if any(k.startswith("llm_") for k in usage):
+        p, m = meta.get("llm", ("", ""))
+        out.append(
+            {
+                "type": "llm_usage",
+                "provider": p,
+                "model": m,
+                "input_tokens": usage.get("llm_prompt_tokens", 0),
+                "input_cached_tokens": usage.get("llm_prompt_cached_tokens", 0),
+                "output_tokens": usage.get("llm_completion_tokens", 0),
+            }
+        )
+    if "stt_audio_duration" in usage:
+        p, m = meta.get("stt", ("", ""))
+        out.append(
+            {
+                "type": "stt_usage",
+                "provider": p,
+                "model": m,
+                "audio_duration": usage.get("stt_audio_duration", 0),
+            }
+        )
+    if "tts_characters_count" in usage:
+        p, m = meta.get("tts", ("", ""))
+        out.append(
+            {
+                "type": "tts_usage",
+                "provider": p,
+                "model": m,
+                "characters_count": usage.get("tts_characters_count", 0),
+                "audio_duration": usage.get("tts_audio_duration", 0),
+            }
+        )
+    return out
+
+
+def cost(view: CallView, profile: Profile) -> dict[str, Any]:
+    prices = profile.prices
+    breakdown: dict[str, float] = {}
+    unpriced: list[str] = []
+    usage = view.record.usage if isinstance(view.record.usage, dict) else {}
+    for entry in _model_usage(usage, view.record.metrics):
+        kind = str(entry.get("type", ""))
+        provider = str(entry.get("provider") or "")
+        model = str(entry.get("model") or "")
+        label = f"{provider or '?'}/{model or '?'}"
+        amount: float | None = None
+        if kind == "llm_usage":
+            price = _price(prices.llm, provider, model)
+            if isinstance(price, LlmPrice):
+                amount = _llm_cost(price, entry)
+        elif kind == "stt_usage":
+            rate = _price(prices.stt_per_minute, provider, model)
+            seconds = _num(entry.get("audio_duration")) or 0.0
+            if rate is not None:
+                amount = seconds / 60.0 * float(rate)
+        elif kind == "tts_usage":
+            rate = _price(prices.tts_per_million_chars, provider, model)
+            chars = _num(entry.get("characters_count")) or 0.0
+            if rate is not None:
+                amount = chars / 1e6 * float(rate)
+        else:
+            continue
+        if amount is None:
+            unpriced.append(label)
+            continue
+        key = f"{kind.removesuffix('_usage')}:{label}"
+        breakdown[key] = breakdown.get(key, 0.0) + amount
+    if prices.livekit_per_minute and view.duration_s > 0:
+        breakdown["livekit"] = view.duration_s / 60.0 * prices.livekit_per_minute
+    total = sum(breakdown.values())
+    by_provider: dict[str, float] = {}
+    for key, amount in breakdown.items():
+        provider = key.split(":", 1)[1].split("/", 1)[0] if ":" in key else key
+        by_provider[provider] = by_provider.get(provider, 0.0) + amount
+    return {
+        "cost_usd": round(total, 6) if breakdown else None,
+        "cost_breakdown": {k: round(v, 6) for k, v in breakdown.items()},
+        "cost_by_provider": {k: round(v, 6) for k, v in by_provider.items()},
+        "unpriced_models": unpriced,
+    }
+
+
+@registry.register("performance", "1.0.0", needs_text=False)
+def analyze_performance(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
+    series, source = latency_series(view)
+    stats = {name: percentiles(values) for name, values in series.items()}
+    th = profile.thresholds
+    breaches: list[dict[str, Any]] = []
+
+    def check(metric: str, limit: float, above: bool = True) -> None:
+        values = series.get(metric) or []
+        s = stats.get(metric)
+        if not values or s is None:
+            return
+        over = sum(1 for v in values if (v > limit if above else v < limit))
+        figure = s["p95"] if above else s["p50"]
+        if (figure > limit) if above else (figure < limit):
+            breaches.append(
+                {"metric": metric, "value": figure, "threshold": limit, "turns_over": over}
+            )
+
+    check("e2e_latency_ms", th.e2e_latency_ms)
+    check("llm_ttft_ms", th.llm_ttft_ms)
+    check("tts_ttfb_ms", th.tts_ttfb_ms)
+    check("stt_duration_ms", th.stt_duration_ms)
+    check("llm_tokens_per_s", th.llm_tokens_per_second_min, above=False)
+
+    errors_by_source: dict[str, int] = {}
+    for err in view.record.errors:
+        src = (err.source or "unknown").lower()
+        errors_by_source[src] = errors_by_source.get(src, 0) + 1
+    tool_errors = sum(1 for t in view.tools if t.is_error)
+    operations = sum(1 for t in view.turns if t.is_agent) + len(view.tools)
+    error_count = len(view.record.errors) + tool_errors
+    error_rate = 100.0 * error_count / operations if operations else (100.0 if error_count else 0.0)
+    if error_rate > th.error_rate_pct:
+        breaches.append(
+            {
+                "metric": "error_rate_pct",
+                "value": round(error_rate, 2),
+                "threshold": th.error_rate_pct,
+                "turns_over": error_count,
+            }
+        )
+
+    conn = view.record.connection
+    return {
+        "e2e_latency_ms": stats.get("e2e_latency_ms"),
+        "llm_ttft_ms": stats.get("llm_ttft_ms"),
+        "tts_ttfb_ms": stats.get("tts_ttfb_ms"),
+        "eou_delay_ms": stats.get("eou_delay_ms"),
+        "transcription_delay_ms": stats.get("transcription_delay_ms"),
+        "stt_duration_ms": stats.get("stt_duration_ms"),
+        "llm_tokens_per_s": stats.get("llm_tokens_per_s"),
+        "latency_source": source,
+        "breaches": breaches,
+        "errors": error_count,
+        "errors_by_source": errors_by_source,
+        "tool_errors": tool_errors,
+        "error_rate_pct": round(error_rate, 2),
+        "packet_loss_pct": conn.packet_loss_pct,
+        "jitter_ms": conn.jitter_ms,
+        "duration_s": round(view.duration_s, 2),
+        **cost(view, profile),
+    }

@@ -1,0 +1,757 @@
+"""Sales intelligence: the qualification signals a caller states, with their evidence.
+
+Only the caller's words count. The agent's turns are read for one thing: what it just asked,
+so a bare "eight." is a team size after "how many people would use it?" and a volume after
+"how many go out a month?", and a caller's "yes, exactly" confirms the value the agent put in
+its question. The vocabulary (synonyms for every id) comes from the profile; this module
+holds only language structure: negation, tense, self-correction, who approves what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from callscope.analyze.registry import registry
+from callscope.analyze.text.normalize import clause_bounds, next_clause, normalize, to_digits
+from callscope.analyze.text.numbers import (
+    PEOPLE,
+    pick_team,
+    team_candidates,
+    volume_candidates,
+)
+from callscope.analyze.text.phrases import Hit, PhraseMatcher
+from callscope.analyze.text.timeline import calendar_timeline
+from callscope.analyze.view import CallView
+from callscope.profile.model import Profile
+
+VERSION = "1.0.0"
+
+# --- what the agent just asked -------------------------------------------------------------
+_HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z'-]+\s+){0,4})")
+_PEOPLE_WORD = re.compile(rf"\b{PEOPLE}\b")
+_Q_TEAM = re.compile(
+    r"\bwho (?:would|will|is going to) (?:be )?(?:us|send|build|work|handl|creat)"
+    r"|\bjust you\b|\bwider team\b|\bteam size\b|\bhow big is\b|\bothers too\b"
+    r"|\bhow many of you\b|\bwhole (?:\w+ )?team\b"
+)
+_GUESS_TEAM = re.compile(rf"\b\d+\s+(?:[a-z'-]+\s+)?{PEOPLE}\b[^?]*\?")
+_Q_VOLUME_HINT = re.compile(r"\bvolume\b|\bhow often\b")
+_Q_TOOL = re.compile(
+    r"\b(?:what|how) (?:are|do|were|did) you (?:currently )?(?:using|use|sending|send|handling|"
+    r"handle|building|build|doing|do)\b|\bwhat do you use\b|\bused an? [\w -]{0,25}(?:tool|"
+    r"software|app)\b|\bprocess look like\b|\bdo you use anything\b|\bcurrent (?:tool|process|"
+    r"setup|solution)\b|\busing (?:anything|something) (?:today|now)\b"
+)
+_Q_CRM = re.compile(
+    r"\bcrm\b|\bconnect\w*\b|\bintegrat\w*\b|\bsystems?\b|\bsoftware we\b|"
+    r"\bapplicant tracking\b|\bpractice management\b|\bfile storage\b|\blike "
+    r"(?:salesforce|hubspot)\b"
+)
+_Q_DECISION = re.compile(
+    r"\bdecision\b|\bdecid\w*\b|\bsign(?:s)? off\b|\bfinal (?:call|say)\b|"
+    r"\bwho (?:else )?(?:is|would be) involved\b|\bthe one who\b|"
+    r"\bwho makes\b|\bmake the call\b|\bapprove\w*\b|\bspend money\b|\bbudget\b"
+)
+_Q_TIMELINE = re.compile(
+    r"\btimeline\b|\btime ?frame\b|\btiming\b|\bwhen (?:would|are|do|will)"
+    r" you\b|\bhow soon\b|\bby when\b|\bin place\b|\bgo live\b|"
+    r"\bbefore switching\b|\bwait for\b"
+)
+_Q_MEETING = re.compile(
+    r"\bwhat (?:day|time)\b|\bwhich (?:day|time)s?\b|\bworks? for you\b|"
+    r"\bdoes [\w .:]{0,30} work\b|\bbook\b|\bschedule\b|\bcalendar\b|"
+    r"\bslot\b|\binvite\b|\bwould [\w .:]{0,25} work\b"
+)
+_Q_USE = re.compile(
+    r"\buse (?:pandadoc|it|us) for\b|\bhoping\b|\bwhat made you\b|"
+    r"\bwhat kinds? of documents\b|\bwhich documents\b|\bmain(?:ly)? (?:use|thing|"
+    r"goal)\b|\bworking on\b|\blooking to use\b|\bwhat are you evaluating\b|"
+    r"\btake over\b|\bhandle\?"
+)
+_WEEK = re.compile(
+    r"\b(?:a|per|each|every|in a|typical) (?:typical |normal |given )?week\b|\bweekly\b"
+)
+_DAY = re.compile(
+    r"\b(?:a|per|each|every|in a|typical) (?:typical |normal |given )?day\b|\bdaily\b"
+)
+_YEAR = re.compile(r"\b(?:a|per|each|every|in a) year\b|\bannually\b")
+
+_AFFIRM = re.compile(
+    r"^\W*(?:yes|yeah|yep|yup|ya|exactly|correct|right|that's right|that is right|"
+    r"that's correct|sure|uh[- ]huh|mhm|absolutely|definitely|indeed|you got it|"
+    r"spot on|bingo)\b"
+)
+
+# --- tense and negation around a mention ---------------------------------------------------
+_NEG_BEFORE = re.compile(
+    r"\b(?:not|no|never|don't|do not|didn't|did not|haven't|have not|without|instead of|"
+    r"rather than|got rid of|get rid of|dropped|ditched|cancel(?:l)?ed|used to|moved off|"
+    r"moved away from|switched from|switched away from|stopped using|quit|left|was on|were on|"
+    r"had|tried|trialed|trialled|ask if|asks if|asked if|wondering if|whether|previously|"
+    r"formerly|no longer|isn't|aren't|wasn't|weren't|neither|nor)\b"
+)
+_NEG_AFTER = re.compile(
+    r"\b(?:ago|last year|before that|years back|in the past|back then|"
+    r"previously|anymore|any more|before)\b"
+)
+_NEG_NEXT = re.compile(
+    r"^\s*(?:and |so |but |then )?(?:we|i|they)\s+(?:\w+\s+)?(?:dropped|ditched|cancel(?:l)?ed|"
+    r"got rid of|stopped using|left|switched away from|moved off|quit)\b|\bnever (?:have|used "
+    r"it|did)\b|^\s*(?:no,? )?never\b|\bdon't need (?:that|it|those|them)\b|\bhandled\b.*\bseparately\b"
+)
+_PRESENT = re.compile(
+    r"\b(?:we use|we're using|we are using|i use|i'm using|using|we're on|we are on|i'm on|"
+    r"we've been on|we have been on|been using|right now|currently|at the moment|today|came "
+    r"with|we pay|we're paying|our \S+ (?:plan|contract|account|subscription|license)|"
+    r"everything's in|everything is in|live in|we have|we've got|is what we use|still on|"
+    r"still using|we send|we do|we run)\b"
+)
+_EVALUATING = re.compile(
+    r"\b(?:also|evaluating|evaluate|trialing|trialling|testing|looking at|"
+    r"considering|compar\w*|likes?|liked|loves?|quote|mentioned|heard|"
+    r"recommended|bake[- ]?off|next)\b"
+)
+_VERB_BEFORE = re.compile(
+    r"\b(?:to|can|could|will|'ll|please|should|must|want|and|i|we|you|they"
+    r"|gonna)\s*$"
+)
+_DET_BEFORE = re.compile(r"\b(?:our|the|my|whole|entire|your|their)\s*$")
+_COMMON_WORDS = frozenset(
+    ["sales", "force", "sign", "now", "one", "flow", "get", "accept", "iron", "clad", "better", "hello", "drop", "box", "pipe", "drive", "quick", "books", "hub", "spot", "echo", "zap", "year"]
+)
+_VERB_FIRST = frozenset({"sign", "get"})  # "we can sign now", "to get accept..." read as verbs
+_PAST_CLAUSE = re.compile(
+    r"\b(?:ago|last|was|were|did|had|went|got|took|moved|cancel\w*|dropped|"
+    r"hired|started|switched|since|used to|back in|left|came)\b|"
+    r"\b(?:we|i|they|she|he)\s+(?:\w+\s+)?\w+ed\b"
+)
+_CONTRACT_CLAUSE = re.compile(
+    r"\b(?:contract|renew\w*|locked|stuck|tied (?:in|into)|runs? (?:through|until|till)|expires?|"
+    r"plan ends?)\b"
+)
+_NEGATOR_NEAR = re.compile(r"\b(?:not|no|isn't|wasn't|aren't|never|n't|hardly)\W+(?:\w+\W+){0,2}$")
+
+# --- objections ----------------------------------------------------------------------------
+_WAIVE = re.compile(
+    r"\b(?:not (?:a|any|an|too much of a|much of a|really a) (?:deal[- ]?breaker|concern|problem|"
+    r"big deal|issue|worry|priority|hurdle|blocker)|isn't (?:a|an|really a) (?:concern|problem|"
+    r"issue|worry|big deal|deal[- ]?breaker)|no problem|not worried|not concerned|that's fine|"
+    r"just a formality|a formality|we can live without|can live with|live without|doesn't matter|"
+    r"not an issue|not important|don't care about|no concerns?|not a concern at all)\b"
+)
+_HURDLE = re.compile(
+    r"\b(?:deal[- ]?breaker|hard sell|big gap|a gap|gap for us|must[- ]have|"
+    r"it's a problem|that's a problem|is a problem|bummer|show[- ]?stopper|"
+    r"can't live without|need that|needs to have|would be a problem|"
+    r"(?:a|big|real) issue for us|won't work for us|doesn't work for us)\b"
+)
+_LACK_USER = re.compile(
+    r"\bif (?:it|you|pandadoc|that|this) (?:can't|cannot|doesn't|does not|"
+    r"won't|isn't able|is not able|don't|do not)\b|\b(?:it|you) (?:can't|doesn't|"
+    r"don't) (?:do|have|support)\b"
+)
+_LACK_AGENT = re.compile(
+    r"\b(?:don't see|do not see|not seeing|not finding|couldn't find|"
+    r"can't find|don't have|do not have|doesn't (?:have|support)|no native|"
+    r"not (?:able|available|supported)|unfortunately|isn't (?:available|"
+    r"supported)|can't confirm|not sure we)\b"
+)
+_INTEGRATION_TALK = re.compile(
+    r"\b(?:integrat\w*|connect\w*|talks? to|sync\w*|pull\w*|push\w*|"
+    r"mapping|map|crm|ats|lms|ehr|erp|plug[- ]?ins?|native|api|"
+    r"zapier)\b"
+)
+_APPROVAL_NOUN = re.compile(
+    r"^\s*(?:workflows?|rules?|process(?:es)?|flows?|steps?|chains?|"
+    r"features?|routing|settings?)\b"
+)
+_USE_NEG = re.compile(r"\b(?:don't|do not|doesn't|does not|won't) need\b|\bnot\b")
+_EXPLICIT_ESIGN = re.compile(r"^(?:e-?sign\w*|electronic|sign (?:them )?electronically)")
+_LEARN_MORE = re.compile(r"^\s*more\b")
+
+# --- authority -----------------------------------------------------------------------------
+_THIRD_PARTY = re.compile(
+    r"\b(?:he|she|they|board|owner|founders?|partners?|boss|manager|cfo|ceo|cro|coo|cto|"
+    r"director|procurement|legal|finance|committee|council|president|vp|husband|wife)\b"
+    r"(?:'s)?[\w\s']{0,30}?\b(?:signs? off|approves?|decides?|makes? the (?:call|decision)|"
+    r"has the final say|has to approve|needs? to approve|would have to approve|"
+    r"gets? the final say)\b"
+)
+# Approval of documents inside a workflow ("their manager has to approve before it goes out")
+# is a product requirement, not a purchase hurdle.
+_DOC_APPROVAL = re.compile(
+    r"\b(?:discount\w*|goes out|go out|before (?:it|they|we) (?:is |are )?"
+    r"(?:sent|send|goes|go)|each (?:quote|proposal|contract|document)|"
+    r"every (?:quote|proposal|contract|document))\b"
+)
+_ANSWER_ME = re.compile(
+    r"^\W*(?:me\b|that's me|that is me|that'd be me|that would be me|"
+    r"myself|i do\b|i am\b|i will\b|yes\b|yep\b|yeah\b|i'm the one)"
+)
+_NOT_ME = re.compile(r"\bnot me\b|^\W*no\b")
+_TITLE_DM = re.compile(
+    r"\bi(?:'m| am) (?:the )?(?:owner|founder|co-?founder|ceo|president|"
+    r"principal|managing (?:partner|broker|attorney|director|member))\b|"
+    r"\bi own (?!the budget)\w+"
+)
+
+# --- pain, people, next steps --------------------------------------------------------------
+_PAIN = re.compile(
+    r"\b(?:slow|mess|messy|painful|pain|takes forever|clunky|breaks|broken|hate|"
+    r"nightmare|chase|chasing|lose track|wrong half the time|rigid|frustrat\w*|"
+    r"manual|tedious|drive me nuts|keep running out|losing)\b"
+)
+_DECIDER = re.compile(
+    r"\b(?:(?:our|my|the) (?:cfo|ceo|cro|coo|cto|founders?|partners?|board|"
+    r"boss|manager|owner|procurement(?: office)?|legal(?: team)?|finance(?: team)?)|"
+    r"(?:to|by) ([a-z]+), (?:he|she)(?:'s| is)? (?:the |our )?\w+)\b"
+)
+_NEXT_STEP = re.compile(
+    r"\b(?:send (?:me|it|that|the|over)|email me|just email|follow up|"
+    r"circle back|call me|set up a (?:call|demo|meeting)|demo|walk through|"
+    r"trial|pricing for|quote for)\b"
+)
+
+_TEAM_Q_PEOPLE_LOOKAHEAD = 3
+
+
+@dataclass(frozen=True, slots=True)
+class _Compiled:
+    brands: PhraseMatcher
+    topics: PhraseMatcher
+    integration_ids: frozenset[str]
+    competitor_ids: frozenset[str]
+
+
+_CACHE: dict[int, tuple[Profile, _Compiled]] = {}
+
+
+def compiled(profile: Profile) -> _Compiled:
+    """Phrase dictionaries for one profile, built once and reused for every session."""
+    got = _CACHE.get(id(profile))
+    if got is not None and got[0] is profile:
+        return got[1]
+    sig = profile.signals
+    brand_ids: dict[str, list[str]] = {}
+    for family, ids in (
+        ("integrations", sig.integrations),
+        ("competitors", sig.competitors),
+        ("current_tool", sig.current_tool),
+    ):
+        for vid, phrases in ids.items():
+            brand_ids[f"{family}:{vid}"] = list(phrases)
+    topics = {
+        "use_case": sig.use_case,
+        "industry": sig.industry,
+        "objections": sig.objections,
+        "budget_authority": sig.budget_authority,
+        "timeline": sig.timeline,
+    }
+    comp = _Compiled(
+        PhraseMatcher({"brand": brand_ids}),
+        PhraseMatcher(topics),
+        frozenset(sig.integrations),
+        frozenset(sig.competitors),
+    )
+    if len(_CACHE) > 16:
+        _CACHE.clear()
+    _CACHE[id(profile)] = (profile, comp)
+    return comp
+
+
+@dataclass
+class _UTurn:
+    """One caller turn with what it needs for extraction."""
+
+    index: int
+    text: str
+    low: str
+    digits: str
+    asked: frozenset[str]
+    agent_low: str
+    agent_index: int | None
+    brands: list[Hit]
+    topics: list[Hit]
+    prev_user_low: str = ""
+
+
+@dataclass
+class _Evidence:
+    items: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+
+    def add(self, signal: str, turn: _UTurn, start: int | None = None) -> None:
+        quote = _sentence_at(turn.text, turn.low, start) if start is not None else turn.text
+        entries = self.items.setdefault(signal, [])
+        if not any(e["turn"] == turn.index and e["quote"] == quote for e in entries):
+            entries.append({"quote": quote, "turn": turn.index})
+
+
+def _sentence_at(text: str, low: str, pos: int) -> str:
+    # ``low`` is ``text`` lower-cased with the same length when no typographic marks changed it.
+    src = text if len(text) == len(low) else low
+    start = max(src.rfind(". ", 0, pos), src.rfind("? ", 0, pos), src.rfind("! ", 0, pos))
+    start = 0 if start < 0 else start + 2
+    ends = [i for i in (src.find(". ", pos), src.find("? ", pos), src.find("! ", pos)) if i >= 0]
+    end = min(ends) + 1 if ends else len(src)
+    return src[start:end].strip()
+
+
+def _questions(agent_low: str) -> frozenset[str]:
+    """What the agent's turn asks about (its last two sentences carry the question)."""
+    tail = agent_low[-260:]
+    asked: set[str] = set()
+    for m in _HOW_MANY.finditer(tail):
+        words = m.group(1).split()[:_TEAM_Q_PEOPLE_LOOKAHEAD]
+        if any(_PEOPLE_WORD.fullmatch(w) for w in words) or (
+            words and words[0] in ("of", "on") and "you" in words
+        ):
+            asked.add("team")
+        else:
+            asked.add("volume")
+    if _Q_TEAM.search(tail) or ("?" in tail and _GUESS_TEAM.search(to_digits(tail))):
+        asked.add("team")
+    if _Q_VOLUME_HINT.search(tail):
+        asked.add("volume")
+    for name, pattern in (
+        ("tool", _Q_TOOL),
+        ("crm", _Q_CRM),
+        ("decision", _Q_DECISION),
+        ("timeline", _Q_TIMELINE),
+        ("meeting", _Q_MEETING),
+        ("use", _Q_USE),
+    ):
+        if pattern.search(tail):
+            asked.add(name)
+    return frozenset(asked)
+
+
+def _prepare(view: CallView, comp: _Compiled) -> list[_UTurn]:
+    out: list[_UTurn] = []
+    agent_low, agent_index = "", None
+    prev_user = ""
+    for turn in view.turns:
+        if turn.is_agent:
+            agent_low, agent_index = normalize(turn.text), turn.index
+            continue
+        if not turn.is_user or not turn.text.strip():
+            continue
+        low = normalize(turn.text)
+        out.append(
+            _UTurn(
+                index=turn.index,
+                text=turn.text.strip(),
+                low=low,
+                digits=to_digits(low),
+                asked=_questions(agent_low) if agent_low else frozenset(),
+                agent_low=agent_low,
+                agent_index=agent_index,
+                brands=comp.brands.find(low),
+                topics=comp.topics.find(low),
+                prev_user_low=prev_user,
+            )
+        )
+        prev_user = low
+        agent_low, agent_index = "", None  # a question is answered once
+    return out
+
+
+def _negated(low: str, start: int, end: int) -> bool:
+    """The mention is denied, past, or hypothetical in its clause (or the next one)."""
+    span = clause_bounds(low, start)
+    if _NEG_BEFORE.search(low[span.start : start]) or _NEG_AFTER.search(low[end : span.end]):
+        return True
+    return bool(_NEG_NEXT.search(next_clause(low, max(end, span.end - 1))))
+
+
+def _is_question_clause(low: str, start: int) -> bool:
+    span = clause_bounds(low, start)
+    return low[span.end : span.end + 1] == "?"
+
+
+def _brand_ok(low: str, hit: Hit) -> bool:
+    """Reject split brand names that read as ordinary words ("we can sign now", "our sales force is")."""
+    surface = low[hit.start : hit.end]
+    parts = re.split(r"[\s-]+", surface)
+    if len(parts) < 2 or not all(p in _COMMON_WORDS for p in parts):
+        return True
+    before, after = low[max(0, hit.start - 20) : hit.start], low[hit.end : hit.end + 12]
+    if parts[0] in _VERB_FIRST and _VERB_BEFORE.search(before):
+        return False
+    return not (_DET_BEFORE.search(before) and re.match(r"^\s*(?:is|of|are|has|was|team)\b", after))
+
+
+def _family(hit: Hit) -> tuple[str, str]:
+    family, _, vid = hit.id.partition(":")
+    return family, vid
+
+
+# --- signals -------------------------------------------------------------------------------
+
+
+def _team_size(turns: list[_UTurn], ev: _Evidence) -> int | None:
+    weak_choice: tuple[int, _UTurn] | None = None
+    for t in turns:
+        answering = "team" in t.asked
+        found = team_candidates(t.digits, answering)
+        if answering:
+            value = pick_team(found)
+            if value is None and _AFFIRM.search(t.low):
+                value = pick_team(team_candidates(to_digits(t.agent_low), True))
+            if value is not None:
+                ev.add("team_size", t)
+                return value
+        elif weak_choice is None:
+            explicit = [f for f in found if f.explicit]
+            value = pick_team(explicit)
+            if value is not None:
+                weak_choice = (value, t)
+    if weak_choice is not None:
+        ev.add("team_size", weak_choice[1])
+        return weak_choice[0]
+    return None
+
+
+def _volume_unit(agent_low: str) -> str:
+    if _DAY.search(agent_low):
+        return "day"
+    if _WEEK.search(agent_low):
+        return "week"
+    if _YEAR.search(agent_low):
+        return "year"
+    return "month"
+
+
+def _monthly_volume(turns: list[_UTurn], ev: _Evidence) -> int | None:
+    fallback: tuple[int, _UTurn] | None = None
+    for t in turns:
+        answering = "volume" in t.asked and "team" not in t.asked
+        unit = _volume_unit(t.agent_low)
+        found = volume_candidates(t.digits, answering, unit)
+        if answering:
+            if not found and _AFFIRM.search(t.low):
+                found = volume_candidates(to_digits(t.agent_low), False, unit)
+            if found:
+                ev.add("monthly_volume", t)
+                return found[-1].value
+        elif fallback is None and found:
+            fallback = (found[-1].value, t)
+    if fallback is not None:
+        ev.add("monthly_volume", fallback[1])
+        return fallback[0]
+    return None
+
+
+def _brands(
+    turns: list[_UTurn], comp: _Compiled, ev: _Evidence
+) -> tuple[list[str], list[str], str | None]:
+    integrations: list[str] = []
+    competitors: list[str] = []
+    current: str | None = None
+    manual: str | None = None
+    for t in turns:
+        hits = [h for h in t.brands if _brand_ok(t.low, h)]
+        if not hits and _AFFIRM.search(t.low) and t.agent_low and "?" in t.agent_low[-200:]:
+            # "So you're on HubSpot?" - "yes": the caller confirms the agent's one named tool.
+            agent_hits = [
+                h for h in comp.brands.find(t.agent_low[-200:]) if _family(h)[0] == "integrations"
+            ]
+            if len({h.id for h in agent_hits}) == 1:
+                vid = _family(agent_hits[0])[1]
+                if vid not in integrations:
+                    integrations.append(vid)
+                    ev.add("integrations", t)
+        first_in_answer = True
+        for h in hits:
+            family, vid = _family(h)
+            negated = _negated(t.low, h.start, h.end)
+            if family == "competitors":
+                if vid not in competitors:
+                    competitors.append(vid)
+                ev.add("competitors", t, h.start)
+                if current is None and not negated and not _is_question_clause(t.low, h.start):
+                    span = clause_bounds(t.low, h.start)
+                    clause = t.low[span.start : span.end]
+                    if not _EVALUATING.search(clause) and (
+                        _PRESENT.search(clause) or ("tool" in t.asked and first_in_answer)
+                    ):
+                        current = vid
+                        ev.add("current_tool", t, h.start)
+            elif family == "integrations":
+                if not negated and vid not in integrations:
+                    integrations.append(vid)
+                    ev.add("integrations", t, h.start)
+            elif family == "current_tool" and not negated:
+                if vid != "none" or manual is None:
+                    if manual is None or manual == "none":
+                        manual = vid
+                        ev.add("current_tool", t, h.start)
+            first_in_answer = False
+    return integrations, competitors, current or manual
+
+
+def _use_case(turns: list[_UTurn], ev: _Evidence) -> str | None:
+    scores: dict[str, float] = {}
+    first: dict[str, int] = {}
+    esign_override: _UTurn | None = None
+    for n, t in enumerate(turns):
+        for h in t.topics:
+            if h.group != "use_case":
+                continue
+            span = clause_bounds(t.low, h.start)
+            if _USE_NEG.search(t.low[span.start : h.start]) or _NEG_NEXT.search(
+                next_clause(t.low, max(h.end, span.end - 1))
+            ):
+                continue
+            sentence = t.low[max(0, span.start - 80) : span.end]
+            weight = 1.0
+            if "use" in t.asked or n < 2:
+                weight += 1.0
+            if re.search(
+                r"\b(?:main|mainly|mostly|primarily|big one|bulk|main thing|"
+                r"the thing|biggest)\b",
+                sentence,
+            ):
+                weight += 1.5
+            if _EXPLICIT_ESIGN.match(h.phrase):
+                weight += 0.5  # names the job itself, not a document type
+            if h.id == "esignature" and len(h.phrase.split()) > 1:
+                esign_override = esign_override or t
+            scores[h.id] = scores.get(h.id, 0.0) + weight
+            first.setdefault(h.id, t.index)
+    if esign_override is not None and "esignature" in scores:
+        ev.add("use_case", esign_override)
+        return "esignature"
+    if not scores:
+        return None
+    best = max(scores, key=lambda k: (scores[k], -first[k]))
+    for t in turns:
+        if t.index == first[best]:
+            ev.add("use_case", t)
+    return best
+
+
+def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
+    scores: dict[str, float] = {}
+    first: dict[str, tuple[int, int]] = {}
+    where: dict[str, _UTurn] = {}
+    for t in turns:
+        for h in t.topics:
+            if h.group != "industry" or h.id == "other":
+                continue
+            if re.search(
+                r"\b(?:not|no|never)\W+(?:\w+\W+){0,1}$", t.low[max(0, h.start - 20) : h.start]
+            ):
+                continue
+            # Longer phrases are more specific ("insurance agency" > "carriers").
+            scores[h.id] = scores.get(h.id, 0.0) + 1.0 + 0.5 * (len(h.phrase.split()) > 1)
+            if h.id not in first:
+                first[h.id] = (t.index, h.start)
+                where[h.id] = t
+    if not scores:
+        return None
+    best = max(scores, key=lambda k: (scores[k], (-first[k][0], -first[k][1])))
+    ev.add("industry", where[best])
+    return best
+
+
+def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
+    found: dict[str, _UTurn] = {}
+    for t in turns:
+        not_me = bool(_NOT_ME.search(t.low)) and "decision" in t.asked
+        for h in t.topics:
+            if h.group == "budget_authority" and not (h.id == "decision_maker" and not_me):
+                if h.id == "decision_maker" and _NEGATOR_NEAR.search(
+                    t.low[max(0, h.start - 25) : h.start]
+                ):
+                    continue
+                found.setdefault(h.id, t)
+        third = _THIRD_PARTY.search(t.low)
+        third_sentence = _sentence_at(t.low, t.low, third.start()) if third else ""
+        if third and not _DOC_APPROVAL.search(third_sentence) and not _WAIVE.search(third_sentence):
+            found.setdefault("needs_approval", t)
+        if not not_me:
+            if ("decision" in t.asked and _ANSWER_ME.search(t.low)) or _TITLE_DM.search(t.low):
+                found.setdefault("decision_maker", t)
+    for choice in ("influencer", "needs_approval", "decision_maker"):
+        if choice in found:
+            ev.add("budget_authority", found[choice])
+            return choice
+    return None
+
+
+def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
+    ordered = [t for t in turns if "timeline" in t.asked] + [
+        t for t in turns if "timeline" not in t.asked
+    ]
+    for t in ordered:
+        if "meeting" in t.asked and "timeline" not in t.asked:
+            continue
+        explicit: list[tuple[int, str]] = []
+        for h in t.topics:
+            if h.group != "timeline":
+                continue
+            span = clause_bounds(t.low, h.start)
+            clause = t.low[span.start : span.end]
+            if _NEGATOR_NEAR.search(
+                t.low[max(0, h.start - 20) : h.start]
+            ) and not h.phrase.startswith("no"):
+                continue
+            if _PAST_CLAUSE.search(clause):
+                continue
+            explicit.append((h.start, h.id))
+        if explicit:
+            explicit.sort()
+            ev.add("timeline", t, explicit[0][0])
+            return explicit[0][1]
+        for sentence in re.split(r"(?<=[.?!])\s+|\bbut\b", t.low):
+            if _PAST_CLAUSE.search(sentence) or _CONTRACT_CLAUSE.search(sentence):
+                continue
+            bucket = calendar_timeline(sentence, today)
+            if bucket is not None:
+                ev.add("timeline", t)
+                return bucket
+    return None
+
+
+def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
+    out: list[str] = []
+
+    def add(oid: str, t: _UTurn, pos: int) -> None:
+        if oid not in out:
+            out.append(oid)
+        ev.add(f"objection:{oid}", t, pos)
+
+    for t in turns:
+        found_here = False
+        for h in t.topics:
+            if h.group != "objections":
+                continue
+            sentence = _sentence_at(t.low, t.low, h.start)
+            if _WAIVE.search(sentence):
+                continue
+            if _NEGATOR_NEAR.search(t.low[max(0, h.start - 25) : h.start]) and not re.match(
+                r"(?:can't|cannot|couldn't|don't|doesn't|not|no)\b", h.phrase
+            ):
+                continue
+            if h.id == "needs_approval" and (
+                "decision" in t.asked or _APPROVAL_NOUN.match(t.low[h.end :])
+            ):
+                continue  # answering "who decides?" describes authority, it is no hurdle
+            if h.phrase == "to learn" and _LEARN_MORE.match(t.low[h.end :]):
+                continue
+            add(h.id, t, h.start)
+            found_here = True
+        if h_ := _THIRD_PARTY.search(t.low):
+            sentence = _sentence_at(t.low, t.low, h_.start())
+            if (
+                "decision" not in t.asked
+                and not _WAIVE.search(sentence)
+                and not _DOC_APPROVAL.search(sentence)
+            ):
+                add("needs_approval", t, h_.start())
+                found_here = True
+        hurdle = _HURDLE.search(t.low)
+        if hurdle and not _WAIVE.search(_sentence_at(t.low, t.low, hurdle.start())):
+            lack = _LACK_USER.search(t.low) or _LACK_AGENT.search(t.agent_low)
+            if lack and not (found_here and not _LACK_USER.search(t.low)):
+                window = " ".join((t.low, t.agent_low, t.prev_user_low))
+                gap = "integration_gap" if _INTEGRATION_TALK.search(window) else "feature_gap"
+                add(gap, t, hurdle.start())
+    return out
+
+
+def _bant(values: Mapping[str, Any], objections: list[str], pains: int) -> dict[str, float]:
+    authority = {"decision_maker": 1.0, "influencer": 0.6, "needs_approval": 0.3}.get(
+        values["budget_authority"] or "", 0.0
+    )
+    timeline = {"this_week": 1.0, "this_month": 0.8, "this_quarter": 0.6, "later": 0.2}.get(
+        values["timeline"] or "", 0.0
+    )
+    budget = 0.5 if values["budget_authority"] == "decision_maker" else 0.25
+    if values["team_size"] is not None or values["monthly_volume"] is not None:
+        budget += 0.25
+    if "price" in objections:
+        budget = max(0.0, budget - 0.4)
+    need = 0.0
+    if values["use_case"]:
+        need += 0.4
+    if values["monthly_volume"]:
+        need += 0.2
+    need += min(0.4, 0.2 * pains)
+    return {
+        "budget": round(min(1.0, budget), 2),
+        "authority": authority,
+        "need": round(min(1.0, need), 2),
+        "timeline": timeline,
+    }
+
+
+def _pain_points(turns: list[_UTurn]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for t in turns:
+        m = _PAIN.search(t.low)
+        if m and not _negated(t.low, m.start(), m.end()):
+            out.append({"quote": _sentence_at(t.text, t.low, m.start()), "turn": t.index})
+    return out[:8]
+
+
+def _decision_makers(turns: list[_UTurn]) -> list[str]:
+    names: list[str] = []
+    for t in turns:
+        for m in _DECIDER.finditer(t.low):
+            name = m.group(1) or m.group(0)
+            name = re.sub(r"^(?:our|my|the|to|by) ", "", name.split(",")[0]).strip()
+            if name and name not in names:
+                names.append(name)
+    return names
+
+
+def _next_steps(view: CallView, turns: list[_UTurn], profile: Profile) -> list[str]:
+    steps: list[str] = []
+    for tool in view.tools:
+        if tool.name == profile.tools.meeting_booking:
+            out = tool.output if isinstance(tool.output, dict) else {}
+            if not tool.is_error and out.get("success") is True:
+                steps.append("meeting_booked")
+                break
+    for t in turns:
+        m = _NEXT_STEP.search(t.low)
+        if m:
+            steps.append(_sentence_at(t.text, t.low, m.start()))
+    return steps[:6]
+
+
+def extract(view: CallView, profile: Profile) -> dict[str, Any]:
+    comp = compiled(profile)
+    turns = _prepare(view, comp)
+    ev = _Evidence()
+    integrations, competitors, current = _brands(turns, comp, ev)
+    values: dict[str, Any] = {
+        "team_size": _team_size(turns, ev),
+        "monthly_volume": _monthly_volume(turns, ev),
+        "integrations": integrations,
+        "current_tool": current,
+        "competitors": competitors,
+        "use_case": _use_case(turns, ev),
+        "industry": _industry(turns, ev),
+        "budget_authority": _budget_authority(turns, ev),
+        "timeline": _timeline(turns, view.started_at.date(), ev),
+    }
+    objections = _objections(turns, ev)
+    values["objections"] = objections
+    pains = _pain_points(turns)
+    values["bant"] = _bant(values, objections, len(pains))
+    values["pain_points"] = pains
+    values["decision_makers"] = _decision_makers(turns)
+    values["next_steps"] = _next_steps(view, turns, profile)
+    values["evidence"] = ev.items
+    return values
+
+
+@registry.register("sales", VERSION)
+def analyze_sales(view: CallView, profile: Profile, upstream: Mapping[str, Any]) -> dict[str, Any]:
+    return extract(view, profile)

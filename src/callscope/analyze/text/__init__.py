@@ -1,0 +1,1 @@
+"""Text helpers shared by the analyzers: normalisation, spoken numbers, phrase matching."""

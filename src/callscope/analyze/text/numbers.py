@@ -1,0 +1,173 @@
+"""Numbers the caller states: team size (people who would use the product) and monthly volume.
+
+Both read text already passed through :func:`normalize.to_digits`. Within one answer the
+last value wins, which is how people correct themselves ("thirty, well, actually twenty
+six"); values that only describe something else ("the two we just hired", "two more",
+"sixty bucks", "forty rental units") are not candidates.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PEOPLE = (
+    r"(?:people|persons?|users?|reps?|agents?|staff(?:ers)?|employees|folks|guys|gals|members|"
+    r"recruiters?|paralegals?|attorneys?|lawyers?|advis[eo]rs?|producers?|coordinators?|"
+    r"managers?|executives?|aes?|sdrs?|bdrs?|estimators?|salespeople|sellers?|brokers?|realtors?|"
+    r"seats?|licen[cs]es?|designers?|consultants?|associates?|partners?|assistants?|admins?|"
+    r"accountants?|nurses?|doctors?|therapists?|engineers?|developers?|officers?|specialists?|"
+    r"closers?|writers?|planners?|teammates?|colleagues?|coworkers?|co-workers?|"
+    r"account managers?|account executives?|project managers?|pms?|p m's|of us|of them|"
+    r"on the team|in the office|on my team|on our team|in total|total|head ?count|"
+    r"salesmen|saleswomen|loan officers?|underwriters?|dentists?|hygienists?|teachers?|"
+    r"instructors?|volunteers|fundraisers?|marketers?|analysts?|operators?|dispatchers?)"
+)
+_PEOPLE_RE = re.compile(rf"^(?:[a-z'-]+\s+){{0,2}}?{PEOPLE}\b")
+_NUM = re.compile(r"(?<![\d$.,:/])(\d+(?:\.\d+)?)(?![\d%]|\.\d|:\d|\s*(?:%|percent))")
+# What may follow a bare number in an answer ("eight.", "ten or so", "twelve now").
+_BARE_END = re.compile(
+    r"^\s*(?:$|[.,!?;)-]|(?:now|total|tops|max|maybe|or so|give or take|roughly|approx\w*|"
+    r"i (?:think|guess|'d say|would say)|i'd say|at most|at least|and|all|right now|"
+    r"currently|people)\b)"
+)
+_NOT_PEOPLE_AFTER = re.compile(
+    r"^\s*(?:more|additional|new hires?|extra|others?)\b|^\s*(?:a|per|each|every)\s+"
+    r"(?:day|week|month|year)\b"
+)
+_DEF_REF = re.compile(r"\bthe\s+$")
+_REL_AFTER = re.compile(
+    r"^\s*(?:[a-z'-]+\s+){0,2}?(?:we|who|that|i|they)\s+(?:just\s+)?"
+    r"(?:hired|added|brought|took|got|lost|had)\b"
+)
+_POSSESSIVE = re.compile(r"\b(?:our|my|his|her|their|your)\s+$")
+_ALL_N = re.compile(r"\ball\s+(\d+)\b(?!\s*(?:of (?:the|them|those|our))?\s*(?:%|percent|a |per ))")
+_SOLO = re.compile(
+    r"\b(?:(?:just|only) (?:me|myself)\b(?!\s+and\b)|one[- ](?:man|woman|person) "
+    r"(?:shop|show|operation|business|band|team)|1[- ](?:man|woman|person)\b|solo\b|"
+    r"by myself|on my own|i'm the only one|i am the only one|it's only me|it's just me\b(?!\s+and\b))"
+)
+_PERSON_WORD = (
+    r"(?:business partner|partner|co-?founder|cofounder|husband|wife|spouse|"
+    r"colleague|assistant|brother|sister|son|daughter|dad|father|mom|mother|"
+    r"associate|friend|boss|bookkeeper|office manager|manager|admin|intern|va)"
+)
+_ME_AND_N = re.compile(rf"\bme and (?:my |our )?(\d+)\s+(?:[a-z'-]+\s+)?{PEOPLE}")
+_ME_AND_ONE = re.compile(
+    rf"\bme and (?:my |our |one |a |an )?(?:business |co-?|other )?{_PERSON_WORD}\b|"
+    r"\bme and (?!a\b|an\b|the\b|my\b|our\b|some\b|that\b|this\b|it\b|everything\b|everyone\b|"
+    r"\d)([a-z]+)(?=\s*(?:[.,!?;]|$|\band\b|\bwho\b|\bdo\b|\bhandle\b|\bsend\b|\bwould\b))"
+)
+
+PERIOD_FACTORS = {"day": 21.0, "week": 4.33, "month": 1.0, "quarter": 1 / 3, "year": 1 / 12}
+_PERIOD = (
+    r"(?:(?:a|per|each|every|an|in a|/)\s+(?:typical\s+|normal\s+|average\s+|good\s+|"
+    r"slow\s+|busy\s+|given\s+)?(?P<unit>day|week|month|year|quarter)\b|"
+    r"(?P<adj>daily|weekly|monthly|yearly|annually|quarterly)\b)"
+)
+_RANGE = r"(?P<a>\d+(?:\.\d+)?)(?:\s*(?:to|-|or|and)\s*(?:a\s+|maybe\s+)?(?P<b>\d+(?:\.\d+)?))?"
+_VOLUME_EXPLICIT = re.compile(
+    rf"(?<![\d$.,:/]){_RANGE}(?P<between>(?:\s+[a-z'-]+){{0,4}}?)\s*,?\s+{_PERIOD}"
+)
+_VOLUME_BARE = re.compile(rf"(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))")
+_NOT_DOCS = re.compile(
+    rf"\b(?:dollars?|bucks|usd|euros?|pounds|grand|k|cents|hours?|minutes?|seconds?|days?|"
+    rf"weeks?|months?|years?|times? (?:a|per)|percent|calls?|meetings?|emails?|"
+    rf"per (?:user|seat|person)|{PEOPLE})\b"
+)
+_ADJ_UNIT = {
+    "daily": "day",
+    "weekly": "week",
+    "monthly": "month",
+    "yearly": "year",
+    "annually": "year",
+    "quarterly": "quarter",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    value: int
+    pos: int
+    strong: bool = True
+    explicit: bool = True  # for volume: a period was said; for team: a people word was
+
+
+def _num(text: str) -> float:
+    return float(text)
+
+
+def team_candidates(digits: str, answering: bool) -> list[Found]:
+    """People counts in one caller turn, in order. ``answering``: the agent just asked."""
+    found: list[Found] = []
+    used: set[int] = set()
+    for m in _ME_AND_N.finditer(digits):
+        found.append(Found(int(_num(m.group(1))) + 1, m.start()))
+        used.add(m.start(1))
+    for m in _SOLO.finditer(digits):
+        found.append(Found(1, m.start()))
+    for m in _ME_AND_ONE.finditer(digits):
+        if not any(m.start() <= u < m.end() for u in used):
+            found.append(Found(2, m.start()))
+    for m in _ALL_N.finditer(digits):
+        found.append(Found(int(_num(m.group(1))), m.start(1)))
+        used.add(m.start(1))
+    for m in _NUM.finditer(digits):
+        if m.start() in used:
+            continue
+        value = _num(m.group(1))
+        if value != int(value) or not 1 <= value <= 100000:
+            continue
+        before, after = digits[max(0, m.start() - 40) : m.start()], digits[m.end() : m.end() + 60]
+        if (
+            before.endswith("$")
+            or _NOT_PEOPLE_AFTER.match(after)
+            or (_DEF_REF.search(before) and _REL_AFTER.match(after))
+        ):
+            continue
+        weak = bool(_POSSESSIVE.search(before))
+        if _PEOPLE_RE.match(after.lstrip()):
+            found.append(Found(int(value), m.start(), strong=not weak))
+        elif answering and _BARE_END.match(after) and not _NOT_DOCS.match(after.lstrip()):
+            found.append(Found(int(value), m.start(), strong=not weak, explicit=False))
+    found.sort(key=lambda f: f.pos)
+    return found
+
+
+def pick_team(found: list[Found]) -> int | None:
+    strong = [f for f in found if f.strong]
+    chosen = strong or found
+    return chosen[-1].value if chosen else None
+
+
+def volume_candidates(digits: str, answering: bool, default_unit: str) -> list[Found]:
+    """Document counts per month in one caller turn, in order (ranges -> midpoint)."""
+    found: list[Found] = []
+    spans: list[tuple[int, int]] = []
+    for m in _VOLUME_EXPLICIT.finditer(digits):
+        between = m.group("between") or ""
+        if _NOT_DOCS.search(between) or digits[max(0, m.start() - 1) : m.start()] == "$":
+            continue
+        unit = m.group("unit") or _ADJ_UNIT[m.group("adj")]
+        found.append(Found(_monthly(m.group("a"), m.group("b"), unit), m.start()))
+        spans.append((m.start(), m.end()))
+    if answering:
+        for m in _VOLUME_BARE.finditer(digits):
+            if any(s <= m.start() < e for s, e in spans):
+                continue
+            after = digits[m.end() : m.end() + 40]
+            if not _BARE_END.match(after) or _NOT_DOCS.match(after.lstrip()):
+                continue
+            if digits[max(0, m.start() - 1) : m.start()] == "$":
+                continue
+            found.append(
+                Found(_monthly(m.group("a"), m.group("b"), default_unit), m.start(), explicit=False)
+            )
+    found.sort(key=lambda f: f.pos)
+    return found
+
+
+def _monthly(a: str, b: str | None, unit: str) -> int:
+    value = _num(a) if b is None else (_num(a) + _num(b)) / 2
+    # Half-up rounding: 60 a week is 259.8 -> 260, 35 a week 151.55 -> 152.
+    return int(value * PERIOD_FACTORS[unit] + 0.5)

@@ -1,0 +1,107 @@
+"""Phrase lookup over tokens: the profile's synonym lists compiled once into dictionaries.
+
+Phrases are matched on *squashed* token runs (spaces and hyphens removed), so one entry
+"docusign" also finds the ASR splits "docu sign" / "docu-sign", and "hubspot" finds
+"hub spot". At each token the longest phrase wins ("dropbox sign" over "dropbox",
+"insurance agency" over "agency"). ``*`` in a phrase stands for any one word.
+Lookups are dictionary probes, a few per token, so a call costs microseconds.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from callscope.analyze.text.normalize import tokens
+
+_SQUASH = re.compile(r"[\s\-.']+")
+MAX_WORDS = 6
+
+
+def squash(text: str) -> str:
+    return _SQUASH.sub("", text.lower())
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    group: str  # which list the phrase came from (e.g. "competitors")
+    id: str  # the vocabulary id
+    phrase: str
+    start: int  # character offsets in the text searched
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class _Pattern:
+    words: tuple[str, ...]  # "*" = any one token
+    group: str
+    id: str
+    phrase: str
+
+
+class PhraseMatcher:
+    """Longest-match lookup of many phrase lists at once."""
+
+    def __init__(self, lists: Mapping[str, Mapping[str, Iterable[str]]]) -> None:
+        self._exact: dict[str, list[tuple[str, str, str]]] = {}
+        self._wild: dict[str, list[_Pattern]] = {}  # first word -> patterns with a "*"
+        self._max = 1
+        for group, ids in lists.items():
+            for vid, phrases in ids.items():
+                for phrase in phrases:
+                    self._add(group, vid, phrase)
+        # Every prefix of every key: a token run that is no prefix cannot grow into a match.
+        self._prefixes = {key[:i] for key in self._exact for i in range(1, len(key) + 1)}
+
+    def _add(self, group: str, vid: str, phrase: str) -> None:
+        words = tuple(w for w in re.split(r"\s+", phrase.strip().lower()) if w)
+        if not words:
+            return
+        self._max = max(self._max, min(len(words) + 2, MAX_WORDS))
+        if "*" in words:
+            key = squash(words[0])
+            self._wild.setdefault(key, []).append(_Pattern(words, group, vid, phrase))
+            return
+        self._exact.setdefault(squash(phrase), []).append((group, vid, phrase))
+
+    def find(self, low: str, groups: frozenset[str] | None = None) -> list[Hit]:
+        """Every phrase of the wanted groups in ``low`` (already normalised)."""
+        toks = tokens(low)
+        hits: list[Hit] = []
+        taken: dict[str, int] = {}  # per group: first token index still free
+        n = len(toks)
+        sq = [t[0].replace("'", "").replace(".", "") for t in toks]
+        prefixes, exact, wild = self._prefixes, self._exact, self._wild
+        for i in range(n):
+            found: dict[str, tuple[int, Hit]] = {}
+            joined = ""
+            for j in range(i, min(n, i + self._max)):
+                joined += sq[j]
+                if joined not in prefixes and joined[:-1] not in prefixes:
+                    break
+                for cand in (joined, joined[:-1] if joined.endswith("s") else None):
+                    if not cand:
+                        continue
+                    for group, vid, phrase in exact.get(cand, ()):
+                        if groups is not None and group not in groups:
+                            continue
+                        found[group] = (j, Hit(group, vid, phrase, toks[i][1], toks[j][2]))
+            for pat in wild.get(sq[i], ()) if wild else ():
+                if groups is not None and pat.group not in groups:
+                    continue
+                end = i + len(pat.words) - 1
+                if end < n and all(
+                    w == "*" or squash(w) == sq[i + k] for k, w in enumerate(pat.words)
+                ):
+                    prev = found.get(pat.group)
+                    if prev is None or prev[0] < end:
+                        found[pat.group] = (
+                            end,
+                            Hit(pat.group, pat.id, pat.phrase, toks[i][1], toks[end][2]),
+                        )
+            for group, (j, hit) in found.items():
+                if taken.get(group, 0) <= i:
+                    hits.append(hit)
+                    taken[group] = j + 1
+        return hits

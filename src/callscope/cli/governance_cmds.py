@@ -1,0 +1,172 @@
+"""Governance commands: redact, retention run, forget, audit verify.
+
+Exit codes: 0 done; 1 the check failed (tampered audit log) or a step failed midway;
+2 usage or configuration error (nothing was changed).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from callscope.cli.core import err, out, profile_or_exit, settings
+from callscope.governance.audit import AuditError, AuditLog, default_audit_path
+
+
+def fail_line(message: object) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+
+
+def _audit(data_dir: Path) -> AuditLog:
+    return AuditLog(default_audit_path(data_dir))
+
+
+def _local_dir(url: str, what: str) -> Path:
+    if "://" in url and not url.startswith("file://"):
+        fail_line(f"{what} {url}: only local directories are supported by this command yet")
+        raise typer.Exit(2)
+    return Path(url.removeprefix("file://"))
+
+
+def register(app: typer.Typer) -> None:
+    retention_app = typer.Typer(help="Apply the profile's retention periods.", no_args_is_help=True)
+    audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
+    app.add_typer(retention_app, name="retention")
+    app.add_typer(audit_app, name="audit")
+
+    @app.command()
+    def redact() -> None:
+        """Read text on stdin, write it with every PII value replaced by [REDACTED_<KIND>]."""
+        from callscope.governance.redact import redact as redact_fn
+
+        for line in sys.stdin:
+            sys.stdout.write(redact_fn(line).text)
+        sys.stdout.flush()
+
+    @retention_app.command("run")
+    def retention_run(
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, change nothing.")] = False,
+    ) -> None:
+        """Redact PII after pii_redact_days, archive transcripts, fold old metrics."""
+        from callscope.governance.retention import run_retention
+        from callscope.store import StoreError, open_store
+
+        cfg = settings()
+        profile = profile_or_exit()
+        archive = _local_dir(cfg.resolved_archive_url(), "archive")
+        try:
+            store = open_store(cfg.resolved_store_url(), migrate=not dry_run)
+        except StoreError as exc:
+            fail_line(exc)
+            raise typer.Exit(2) from None
+        if dry_run:
+            try:
+                store.count("sessions")
+            except StoreError:
+                store.close()
+                out.print(
+                    f"store {store.url} has no callscope schema yet: nothing to retain",
+                    highlight=False,
+                )
+                return
+        try:
+            report = run_retention(
+                store,
+                profile.retention,
+                archive_dir=archive,
+                audit=_audit(cfg.data_dir),
+                dry_run=dry_run,
+            )
+        except (StoreError, AuditError, OSError) as exc:
+            fail_line(exc)
+            raise typer.Exit(1) from None
+        finally:
+            store.close()
+        for line in report.lines():
+            out.print(line, highlight=False)
+
+    @app.command()
+    def forget(
+        email: Annotated[str | None, typer.Option("--email", help="The person's email.")] = None,
+        participant: Annotated[
+            str | None, typer.Option("--participant", help="The LiveKit participant identity.")
+        ] = None,
+    ) -> None:
+        """Remove one person from every table, the raw store, the archive and the queue."""
+        from callscope.governance.forget import ForgetError
+        from callscope.governance.forget import forget as forget_fn
+        from callscope.store import StoreError, open_store
+
+        if (email is None) == (participant is None):
+            fail_line("forget: give exactly one of --email or --participant")
+            raise typer.Exit(2)
+        who = (email or participant or "").strip()
+        cfg = settings()
+        raw = _local_dir(cfg.resolved_raw_url(), "raw store")
+        archive = _local_dir(cfg.resolved_archive_url(), "archive")
+        queue = None
+        if cfg.queue == "sqlite":
+            from callscope.queue.sqlite import SqliteQueue
+
+            qurl = cfg.resolved_queue_url()
+            qpath = (
+                Path(qurl.removeprefix("sqlite:///")) if qurl.startswith("sqlite:") else Path(qurl)
+            )
+            if qpath.exists():
+                queue = SqliteQueue(qpath)
+        else:
+            err.print(
+                f"note: the {cfg.queue} queue is not purged by this command; drain it "
+                "first or purge it with the broker's tools",
+                highlight=False,
+            )
+        try:
+            store = open_store(cfg.resolved_store_url())
+        except StoreError as exc:
+            fail_line(exc)
+            raise typer.Exit(2) from None
+        try:
+            report = forget_fn(
+                who,
+                store=store,
+                raw_dir=raw,
+                archive_dir=archive,
+                queue=queue,
+                outbox=cfg.data_dir / "governance" / "forget_outbox.jsonl",
+                audit=_audit(cfg.data_dir),
+            )
+        except ForgetError as exc:
+            fail_line(exc)
+            raise typer.Exit(2) from None
+        except (StoreError, AuditError, OSError) as exc:
+            fail_line(f"forget stopped midway, run it again to finish: {exc}")
+            raise typer.Exit(1) from None
+        finally:
+            store.close()
+            if queue is not None:
+                queue.close()
+        for line in report.lines():
+            out.print(line, highlight=False)
+
+    @audit_app.command("verify")
+    def audit_verify(
+        path: Annotated[Path | None, typer.Option("--path", help="Audit log file.")] = None,
+    ) -> None:
+        """Check the hash chain; exit 1 if an entry was edited, reordered or removed."""
+        log = AuditLog(path) if path else _audit(settings().data_dir)
+        try:
+            result = log.verify()
+        except AuditError as exc:
+            fail_line(exc)
+            raise typer.Exit(1) from None
+        if result.ok:
+            out.print(
+                f"audit log {log.path}: {result.entries} entries, chain intact", highlight=False
+            )
+            return
+        where = f" (line {result.line})" if result.line else ""
+        fail_line(f"audit log {log.path} TAMPERED{where}: {result.problem}")
+        raise typer.Exit(1)

@@ -1,0 +1,256 @@
+"""Retention: what the warehouse keeps, for how long (periods from ``profile.retention``).
+
+- ``pii_redact_days`` (30): free text of calls older than this is run through the redactor
+  (transcript turns, tool-call arguments/outputs/queries, the call summary).
+- ``transcripts_days`` (90): transcript rows of older calls are written to the cold archive
+  (Parquet, partitioned by the call's date, already redacted) and deleted from the warehouse.
+- ``metrics_days`` (365): per-turn/per-event metric rows of older days are folded into
+  ``metrics_daily`` (count, sum, min, max per day, metric, component, unit) and deleted.
+  Whole UTC days only, so a day is aggregated exactly once.
+
+Every run (dry or not) is audited. A dry run reads, counts and prints, and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from callscope.governance.audit import AuditLog
+from callscope.governance.clock import SYSTEM, Clock
+from callscope.governance.redact import redact_text, redact_value
+from callscope.profile.model import Retention
+from callscope.store.base import Store
+
+METRICS_DAILY_DDL = (
+    "CREATE TABLE IF NOT EXISTS metrics_daily (day DATE NOT NULL, metric TEXT, component TEXT, "
+    "unit TEXT, n BIGINT NOT NULL, total DOUBLE PRECISION, min_value DOUBLE PRECISION, "
+    "max_value DOUBLE PRECISION)"
+)
+
+
+@dataclass
+class RetentionReport:
+    now: datetime
+    dry_run: bool
+    pii_cutoff: datetime
+    transcripts_cutoff: datetime
+    metrics_cutoff: datetime
+    redacted_turns: int = 0
+    redacted_tool_calls: int = 0
+    redacted_summaries: int = 0
+    archived_sessions: list[str] = field(default_factory=list)
+    archived_rows: int = 0
+    archive_files: list[str] = field(default_factory=list)
+    metric_rows: int = 0
+    metric_days: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "now": self.now.isoformat(),
+            "dry_run": self.dry_run,
+            "pii_cutoff": self.pii_cutoff.isoformat(),
+            "transcripts_cutoff": self.transcripts_cutoff.isoformat(),
+            "metrics_cutoff": self.metrics_cutoff.isoformat(),
+            "redacted_turns": self.redacted_turns,
+            "redacted_tool_calls": self.redacted_tool_calls,
+            "redacted_summaries": self.redacted_summaries,
+            "archived_sessions": len(self.archived_sessions),
+            "archived_rows": self.archived_rows,
+            "archive_files": self.archive_files,
+            "metric_rows_aggregated": self.metric_rows,
+            "metric_days": self.metric_days,
+        }
+
+    def lines(self) -> list[str]:
+        verb = "would" if self.dry_run else "did"
+        return [
+            f"retention at {self.now.isoformat()} ({'dry run' if self.dry_run else 'applied'})",
+            f"  PII redaction (calls before {self.pii_cutoff.date()}): {verb} redact "
+            f"{self.redacted_turns} turns, {self.redacted_tool_calls} tool calls, "
+            f"{self.redacted_summaries} summaries",
+            f"  transcripts (calls before {self.transcripts_cutoff.date()}): {verb} archive "
+            f"{self.archived_rows} turns of {len(self.archived_sessions)} calls",
+            f"  metrics (before {self.metrics_cutoff.date()}): {verb} fold "
+            f"{self.metric_rows} rows into {self.metric_days} daily aggregates",
+        ]
+
+
+def _start_of_day(t: datetime) -> datetime:
+    return t.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _as_json(value: Any) -> str | None:
+    return None if value is None else json.dumps(value, ensure_ascii=False)
+
+
+def _redact_pii(store: Store, report: RetentionReport, dry_run: bool) -> None:
+    cutoff = report.pii_cutoff
+    turns = store.fetch(
+        "SELECT t.session_id, t.turn_index, t.text FROM transcripts t JOIN sessions s "
+        "ON s.session_id = t.session_id WHERE s.started_at < ? AND t.text IS NOT NULL",
+        [cutoff],
+    )
+    for row in turns:
+        new = redact_text(row["text"])
+        if new != row["text"]:
+            report.redacted_turns += 1
+            if not dry_run:
+                store.execute(
+                    "UPDATE transcripts SET text = ? WHERE session_id = ? AND turn_index = ?",
+                    [new, row["session_id"], row["turn_index"]],
+                )
+    calls = store.fetch(
+        "SELECT c.session_id, c.call_index, c.query, CAST(c.arguments AS TEXT) AS arguments, "
+        "CAST(c.output AS TEXT) AS output FROM tool_calls c JOIN sessions s "
+        "ON s.session_id = c.session_id WHERE s.started_at < ?",
+        [cutoff],
+    )
+    for row in calls:
+        args = json.loads(row["arguments"]) if row["arguments"] else None
+        out = json.loads(row["output"]) if row["output"] else None
+        new_args, new_out = redact_value(args), redact_value(out)
+        new_query = redact_text(row["query"]) if row["query"] else row["query"]
+        if (new_query, new_args, new_out) == (row["query"], args, out):
+            continue
+        report.redacted_tool_calls += 1
+        if not dry_run:
+            store.execute(
+                "UPDATE tool_calls SET query = ?, arguments = CAST(? AS JSON), "
+                "output = CAST(? AS JSON) WHERE session_id = ? AND call_index = ?",
+                [
+                    new_query,
+                    _as_json(new_args),
+                    _as_json(new_out),
+                    row["session_id"],
+                    row["call_index"],
+                ],
+            )
+    summaries = store.fetch(
+        "SELECT session_id, summary FROM sessions WHERE started_at < ? AND summary IS NOT NULL",
+        [cutoff],
+    )
+    for row in summaries:
+        new = redact_text(row["summary"])
+        if new != row["summary"]:
+            report.redacted_summaries += 1
+            if not dry_run:
+                store.execute(
+                    "UPDATE sessions SET summary = ? WHERE session_id = ?", [new, row["session_id"]]
+                )
+
+
+def _archive_transcripts(
+    store: Store, archive_dir: Path, report: RetentionReport, dry_run: bool
+) -> None:
+    rows = store.fetch(
+        "SELECT t.session_id, t.turn_index, t.item_id, t.role, t.text, t.created_at, "
+        "t.interrupted, t.e2e_latency_ms, s.started_at AS call_started_at FROM transcripts t "
+        "JOIN sessions s ON s.session_id = t.session_id WHERE s.started_at < ? "
+        "ORDER BY t.session_id, t.turn_index",
+        [report.transcripts_cutoff],
+    )
+    report.archived_rows = len(rows)
+    report.archived_sessions = sorted({str(r["session_id"]) for r in rows})
+    if dry_run or not rows:
+        return
+    by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        started = r["call_started_at"]
+        day = (
+            started.astimezone(UTC).date().isoformat()
+            if isinstance(started, datetime)
+            else str(started)[:10]
+        )
+        # Archived text is redacted whatever the PII period says: cold storage is long-lived.
+        by_day[day].append({**r, "text": redact_text(r["text"]) if r["text"] else r["text"]})
+    for day, day_rows in sorted(by_day.items()):
+        target = archive_dir / "transcripts" / f"date={day}"
+        target.mkdir(parents=True, exist_ok=True)
+        path = target / f"part-{uuid.uuid4().hex}.parquet"
+        tmp = path.with_name(path.name + ".tmp")
+        table = pa.Table.from_pylist(
+            [
+                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
+                for r in day_rows
+            ]
+        )
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+        report.archive_files.append(str(path.relative_to(archive_dir)))
+    # Delete only after every file is durably written: a crash before here re-archives
+    # (duplicates in cold storage are harmless), never loses a transcript.
+    for sid in report.archived_sessions:
+        store.execute("DELETE FROM transcripts WHERE session_id = ?", [sid])
+
+
+def _fold_metrics(store: Store, report: RetentionReport, dry_run: bool) -> None:
+    found = store.fetch(
+        "SELECT COUNT(*) AS n, COUNT(DISTINCT CAST(ts AS DATE)) AS days FROM metrics WHERE ts < ?",
+        [report.metrics_cutoff],
+    )
+    report.metric_rows = int(found[0]["n"] or 0)
+    report.metric_days = int(found[0]["days"] or 0)
+    if dry_run or not report.metric_rows:
+        return
+    store.execute(METRICS_DAILY_DDL)
+    store.execute(
+        "INSERT INTO metrics_daily (day, metric, component, unit, n, total, min_value, "
+        "max_value) SELECT CAST(ts AS DATE), metric, component, unit, COUNT(*), SUM(value), "
+        "MIN(value), MAX(value) FROM metrics WHERE ts < ? GROUP BY CAST(ts AS DATE), metric, "
+        "component, unit",
+        [report.metrics_cutoff],
+    )
+    store.execute("DELETE FROM metrics WHERE ts < ?", [report.metrics_cutoff])
+
+
+def run_retention(
+    store: Store,
+    retention: Retention,
+    *,
+    archive_dir: Path,
+    audit: AuditLog,
+    clock: Clock = SYSTEM,
+    dry_run: bool = False,
+    actor: str = "cli",
+) -> RetentionReport:
+    now = clock.now()
+    report = RetentionReport(
+        now=now,
+        dry_run=dry_run,
+        pii_cutoff=now - timedelta(days=retention.pii_redact_days),
+        transcripts_cutoff=now - timedelta(days=retention.transcripts_days),
+        metrics_cutoff=_start_of_day(now - timedelta(days=retention.metrics_days)),
+    )
+    if not dry_run:
+        archive_dir.mkdir(parents=True, exist_ok=True)
+        if not os.access(archive_dir, os.W_OK):
+            raise PermissionError(f"retention: archive {archive_dir} is not writable")
+    try:
+        _redact_pii(store, report, dry_run)
+        _archive_transcripts(store, archive_dir, report, dry_run)
+        _fold_metrics(store, report, dry_run)
+    except BaseException as exc:
+        audit.append(
+            "retention.failed",
+            actor=actor,
+            target=store.url,
+            details={**report.as_dict(), "error": str(exc).splitlines()[0][:300]},
+        )
+        raise
+    audit.append(
+        "retention.dry_run" if dry_run else "retention.run",
+        actor=actor,
+        target=store.url,
+        details=report.as_dict(),
+    )
+    return report

@@ -1,0 +1,178 @@
+from __future__ import annotations
+
+import pytest
+
+from callscope.analyze.modules.quality import analyze_quality, is_clarification, natural_ending
+from tests.analyze.callbuilder import profile, view
+
+
+def run(turns: list[dict[str, object]], **kw: object) -> dict[str, object]:
+    return analyze_quality(view(turns, **kw), profile(), {})
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry, can you say that again?",
+        "Wait, say that again? Notifications when they open it?",
+        "Yes, dear. Who did you say you were?",
+        "A template. I'm sorry, what's a template?",
+        "sorry, the what? content library?",
+        "sorry you're breaking up what was the last part",
+        "Sorry, which times?",
+        "Sorry, connecting it how? What do you mean?",
+        "Okay. The audit trail, what's that exactly?",
+        "Could you say that again, slower? My hearing aid is acting up.",
+        "Perdón, can you say that again? The part about the seats.",
+        "I didn't catch that, could you repeat it",
+        "what does that mean for us",
+    ],
+)
+def test_clarification_requests_are_recognised(text: str) -> None:
+    assert is_clarification(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Sorry, before I forget, the big question. Is this HIPAA compliant?",
+        "okay, that's better. what's up",
+        "what's the price on this thing though, per person?",
+        "Does PandaDoc talk to Bullhorn?",
+        "Oh! Right, right, the document thing. Sorry, I'm a bit lost with it.",
+        "can it link with notion?",
+        "What the hell is going on?",
+        "sorry, i'm literally walking into a meeting",
+        "I mean, we say that again and again to our reps",
+    ],
+)
+def test_ordinary_questions_are_not_clarifications(text: str) -> None:
+    assert not is_clarification(text)
+
+
+def test_counts_one_per_caller_turn_and_ignores_the_agent() -> None:
+    q = run(
+        [
+            {"agent": "Sorry, could you say that again?"},
+            {"user": "Sorry, what do you mean? Can you repeat that?"},
+            {"agent": "Sure."},
+            {"user": "who did you say you were?"},
+        ]
+    )
+    assert q["clarification_requests"] == 2
+
+
+CLOSE = [
+    {"agent": "You're booked for Thursday."},
+    {"user": "great, thanks"},
+    {"agent": "Thanks Ray, have a good one."},
+]
+
+
+def test_closing_exchange_is_a_natural_ending() -> None:
+    assert run([{"agent": "Hi"}, {"user": "hi"}, *CLOSE])["natural_ending"] is True
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        [
+            {"agent": "Would it be alright if I emailed you?"},
+            {"user": "yeah sure, the email's on the acc—"},
+        ],
+        [{"agent": "Sorry, I didn't catch that. Are you still there?"}],
+        [
+            {"agent": "I understand. I'll submit it to billing."},
+            {"user": "They better. This is ridiculous."},
+        ],
+        [{"agent": "Thanks so much, bye!"}, {"user": "whatever. don't call me again"}],
+        [{"agent": "Thanks for your time."}],
+    ],
+)
+def test_abrupt_endings_are_not_natural(tail: list[dict[str, object]]) -> None:
+    assert (
+        run([{"agent": "Hi, this is Ava."}, {"user": "yes hi"}, *tail])["natural_ending"] is False
+    )
+
+
+def test_agent_thanks_alone_without_caller_close_is_not_natural() -> None:
+    turns = [
+        {"agent": "Hi"},
+        {"user": "hello"},
+        {"agent": "Which CRM do you use?"},
+        {"user": "hubspot"},
+        {"agent": "Thanks, that's helpful."},
+    ]
+    assert natural_ending(view(turns).turns) is False
+
+
+def test_interruptions_come_from_flags() -> None:
+    q = run(
+        [
+            {"agent": "Which CRM are you—", "interrupted": True},
+            {"user": "hubspot"},
+            {"agent": "Great, and—", "interrupted": True},
+            {"user": "wait", "interrupted": True},
+        ]
+    )
+    assert q["interruptions"] == 3
+
+
+def test_timing_from_speaking_timestamps() -> None:
+    q = run(
+        [
+            {"agent": "Hello there", "start": 0, "stop": 2},
+            {"user": "hi one two three four five six", "start": 2.5, "stop": 8.5},
+            {"agent": "ok", "start": 13.5, "stop": 14},
+        ]
+    )
+    assert q["caller_talk_s"] == 6.0 and q["agent_talk_s"] == 2.5
+    assert q["dead_air_s"] == 2.0  # the 5 s gap minus the 3 s allowance
+    assert q["response_gap_s"] == {"avg": 5.0, "p95": 5.0, "max": 5.0}
+    assert q["words_per_minute"] == 70.0
+
+
+def test_clock_skew_is_ignored_not_raised() -> None:
+    q = run(
+        [
+            {"agent": "Hello", "start": 100, "stop": 90},
+            {"user": "hi there friend", "start": 5000, "stop": 5001},
+            {"agent": "ok", "start": 1, "stop": 2},
+        ]
+    )
+    assert q["timestamp_anomalies"] >= 2
+    assert q["dead_air_s"] == 0.0
+
+
+def test_empty_and_abandoned_calls() -> None:
+    empty = run([])
+    assert empty["abandoned"] is True and empty["natural_ending"] is False
+    assert empty["engagement_score"] == 0.0 and empty["response_gap_s"] is None
+    short = run([{"agent": "Hi, is this Sam?"}, {"user": "yes"}], duration_seconds=8)
+    assert short["abandoned"] is True and short["engagement_score"] <= 2.0
+
+
+def test_engaged_call_scores_higher_than_a_terse_one() -> None:
+    engaged = [
+        {"agent": "What do you need?"},
+        {"user": "We send forty proposals a month. Can it sync with HubSpot?"},
+        {"agent": "Yes it can."},
+        {"user": "How does pricing work for six seats?"},
+        {"agent": "Per seat."},
+        {"user": "And can we try the API?"},
+        {"agent": "Sure."},
+        {"user": "Great, let's book a demo then"},
+        *CLOSE,
+    ]
+    terse = [
+        {"agent": "What do you need?"},
+        {"user": "nothing"},
+        {"agent": "Okay."},
+        {"user": "bye"},
+    ]
+    assert run(engaged)["engagement_score"] > run(terse, duration_seconds=20)["engagement_score"]
+
+
+def test_garbage_text_never_raises() -> None:
+    q = run([{"agent": "\x00\ufffd\ud7ff"}, {"user": "���� \x1b[31m ¿¿ 🙃🙃"}, {"user": ""}])
+    assert 0 <= q["engagement_score"] <= 10
