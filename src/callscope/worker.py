@@ -20,13 +20,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 import structlog
 
 from callscope.alerts import evaluate
 from callscope.analyze import analyze_record, contract_output
 from callscope.contract.errors import RecordError
-from callscope.contract.parse import parse_record
+from callscope.contract.parse import decode_json, parse_record, validate_record
 from callscope.contract.record import SessionRecord
+from callscope.governance.consent import apply_consent, consent_of
 from callscope.profile.model import Profile, load_profile
 from callscope.queue.base import Message, Queue
 from callscope.store.base import ProcessedSession, Store
@@ -60,6 +62,7 @@ class _Analyzed:
     analysis: dict[str, Any] | None
     error: str | None
     record: SessionRecord | None = None  # kept in-process; pool results re-parse instead
+    payload: bytes | None = None  # set when consent rewrote the record
 
 
 _POOL_PROFILE: Profile | None = None
@@ -74,16 +77,22 @@ def _pool_init(profile_source: str | None) -> None:
 
 def _analyze_payload(payload: bytes, profile: Profile) -> _Analyzed:
     try:
-        record = parse_record(payload, "queue")
+        data = decode_json(payload, "queue")
+        if isinstance(data, dict) and consent_of(data) != (True, True):
+            # What consent does not allow never reaches an analyzer, the raw store or a table.
+            data = apply_consent(data)
+            payload = orjson.dumps(data)
+        record = validate_record(data, "queue")
     except RecordError as exc:
         return _Analyzed(None, str(exc))
-    return _Analyzed(contract_output(analyze_record(record, profile)), None, record)
+    return _Analyzed(contract_output(analyze_record(record, profile)), None, record, payload)
 
 
 def _analyze_in_pool(payload: bytes) -> _Analyzed:
     assert _POOL_PROFILE is not None
     result = _analyze_payload(payload, _POOL_PROFILE)
-    return _Analyzed(result.analysis, result.error)
+    changed = result.payload if result.payload is not payload else None
+    return _Analyzed(result.analysis, result.error, None, changed)
 
 
 def _observe(name: str, *args: Any) -> None:
@@ -173,11 +182,12 @@ class Worker:
             for module in result.analysis.get("errors") or {}:
                 self.stats.module_errors[module] = self.stats.module_errors.get(module, 0) + 1
                 _observe("record_analyzer_error", module)
-            record = result.record or parse_record(message.payload, "queue")
+            payload = result.payload or message.payload
+            record = result.record or parse_record(payload, "queue")
             batch.append(
                 ProcessedSession(
                     record=record,
-                    raw=message.payload,
+                    raw=payload,
                     analysis=result.analysis,
                     revision=message.revision,
                     processed_at=now,
