@@ -69,7 +69,7 @@ def test_no_analytics_consent_keeps_metrics_only(env, dev_cases: list[Path]) -> 
 
 
 def test_unreadable_payload_goes_straight_to_the_dlq(env, dev_cases: list[Path]) -> None:
-    queue, store, _, worker = env
+    queue, _, _, worker = env
     queue.enqueue("bad", b'{"schema_version": "9", "session_id": "bad"}')
     good = _dev(dev_cases)
     queue.enqueue(good["session_id"], orjson.dumps(good))

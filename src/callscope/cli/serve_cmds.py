@@ -7,8 +7,12 @@ from typing import Annotated, Any
 
 import typer
 
-from callscope.cli.core import err, fail_line, profile_or_exit, settings
+from callscope.cli.core import err, profile_or_exit, settings
 from callscope.ingest.auth import is_loopback
+
+
+def _fail(message: str) -> None:
+    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
 def _store_for_readyz(url: str, inline_workers: int) -> Any:
@@ -17,11 +21,12 @@ def _store_for_readyz(url: str, inline_workers: int) -> Any:
     DuckDB allows one writer process: a stand-alone ingest server must not hold the file the
     worker writes, so it checks the warehouse only when the workers run inline.
     """
-    if url.startswith("duckdb") and inline_workers == 0:
+    if ("://" not in url or url.startswith("duckdb")) and inline_workers == 0:
         return None
     from callscope.store import open_store
 
-    return open_store(url)
+    # Stand-alone, the workers own migrations; inline, this process is the worker.
+    return open_store(url, migrate=inline_workers > 0)
 
 
 def register(app: typer.Typer) -> None:
@@ -55,19 +60,19 @@ def register(app: typer.Typer) -> None:
 
         cfg = settings()
         if not cfg.ingest_tokens() and not is_loopback(host):
-            fail_line(
+            _fail(
                 f"refusing to bind {host} without an ingest token: set "
                 "CALLSCOPE_INGEST_TOKEN (e.g. 'agents:<secret>') or bind 127.0.0.1"
             )
             raise typer.Exit(2)
         if http_workers > 1 and workers_inline:
-            fail_line("--workers-inline needs --http-workers 1 (one warehouse writer)")
+            _fail("--workers-inline needs --http-workers 1 (one warehouse writer)")
             raise typer.Exit(2)
         profile = profile_or_exit()
         try:
             store = _store_for_readyz(cfg.resolved_store_url(), workers_inline)
         except Exception as exc:
-            fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
+            _fail(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
             raise typer.Exit(2) from None
 
         stop = threading.Event()
@@ -80,12 +85,13 @@ def register(app: typer.Typer) -> None:
             try:
                 worker_queue = open_queue(cfg.resolved_queue_url())
             except Exception as exc:
-                fail_line(f"cannot open queue {cfg.resolved_queue_url()}: {exc}")
+                _fail(f"cannot open queue {cfg.resolved_queue_url()}: {exc}")
                 raise typer.Exit(2) from None
             worker = Worker(
                 worker_queue,
                 store,
                 profile,
+                raw_store=open_raw_store(cfg.resolved_raw_url()),
                 batch_size=cfg.worker_batch_size,
                 visibility_timeout=cfg.visibility_timeout_s,
                 concurrency=workers_inline,

@@ -101,7 +101,8 @@ _NEG_AFTER = re.compile(
 _NEG_NEXT = re.compile(
     r"^\s*(?:and |so |but |then )?(?:we|i|they)\s+(?:\w+\s+)?(?:dropped|ditched|cancel(?:l)?ed|"
     r"got rid of|stopped using|left|switched away from|moved off|quit)\b|\bnever (?:have|used "
-    r"it|did)\b|^\s*(?:no,? )?never\b|\bdon't need (?:that|it|those|them)\b|\bhandled\b.*\bseparately\b"
+    r"it|did)\b|^\s*(?:no,? )?never\b|\bdon't need (?:that|it|those|them)\b|"
+    r"\bhandled\b.*\bseparately\b"
 )
 _PRESENT = re.compile(
     r"\b(?:we use|we're using|we are using|i use|i'm using|using|we're on|we are on|i'm on|"
@@ -121,7 +122,31 @@ _VERB_BEFORE = re.compile(
 )
 _DET_BEFORE = re.compile(r"\b(?:our|the|my|whole|entire|your|their)\s*$")
 _COMMON_WORDS = frozenset(
-    ["sales", "force", "sign", "now", "one", "flow", "get", "accept", "iron", "clad", "better", "hello", "drop", "box", "pipe", "drive", "quick", "books", "hub", "spot", "echo", "zap", "year"]
+    [
+        "sales",
+        "force",
+        "sign",
+        "now",
+        "one",
+        "flow",
+        "get",
+        "accept",
+        "iron",
+        "clad",
+        "better",
+        "hello",
+        "drop",
+        "box",
+        "pipe",
+        "drive",
+        "quick",
+        "books",
+        "hub",
+        "spot",
+        "echo",
+        "zap",
+        "year",
+    ]
 )
 _VERB_FIRST = frozenset({"sign", "get"})  # "we can sign now", "to get accept..." read as verbs
 _PAST_CLAUSE = re.compile(
@@ -373,7 +398,7 @@ def _is_question_clause(low: str, start: int) -> bool:
 
 
 def _brand_ok(low: str, hit: Hit) -> bool:
-    """Reject split brand names that read as ordinary words ("we can sign now", "our sales force is")."""
+    """Reject split brand names read as plain words ("we can sign now", "our sales force is")."""
     surface = low[hit.start : hit.end]
     parts = re.split(r"[\s-]+", surface)
     if len(parts) < 2 or not all(p in _COMMON_WORDS for p in parts):
@@ -484,11 +509,13 @@ def _brands(
                 if not negated and vid not in integrations:
                     integrations.append(vid)
                     ev.add("integrations", t, h.start)
-            elif family == "current_tool" and not negated:
-                if vid != "none" or manual is None:
-                    if manual is None or manual == "none":
-                        manual = vid
-                        ev.add("current_tool", t, h.start)
+            elif (
+                family == "current_tool"
+                and not negated
+                and (manual is None or (manual == "none" and vid != "none"))
+            ):
+                manual = vid  # a stated manual process outranks "nothing really"
+                ev.add("current_tool", t, h.start)
             first_in_answer = False
     return integrations, competitors, current or manual
 
@@ -571,11 +598,11 @@ def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 found.setdefault(h.id, t)
         third = _THIRD_PARTY.search(t.low)
         third_sentence = _sentence_at(t.low, t.low, third.start()) if third else ""
-        if third and not _DOC_APPROVAL.search(third_sentence) and not _WAIVE.search(third_sentence):
+        if third and not (_DOC_APPROVAL.search(third_sentence) or _WAIVE.search(third_sentence)):
             found.setdefault("needs_approval", t)
-        if not not_me:
-            if ("decision" in t.asked and _ANSWER_ME.search(t.low)) or _TITLE_DM.search(t.low):
-                found.setdefault("decision_maker", t)
+        answer_me = "decision" in t.asked and _ANSWER_ME.search(t.low)
+        if not not_me and (answer_me or _TITLE_DM.search(t.low)):
+            found.setdefault("decision_maker", t)
     for choice in ("influencer", "needs_approval", "decision_maker"):
         if choice in found:
             ev.add("budget_authority", found[choice])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from text_to_num import alpha2digit
+from text_to_num import alpha2digit  # type: ignore[import-untyped]
 
 _PUNCT = str.maketrans(
     {

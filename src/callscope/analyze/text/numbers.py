@@ -45,7 +45,8 @@ _ALL_N = re.compile(r"\ball\s+(\d+)\b(?!\s*(?:of (?:the|them|those|our))?\s*(?:%
 _SOLO = re.compile(
     r"\b(?:(?:just|only) (?:me|myself)\b(?!\s+and\b)|one[- ](?:man|woman|person) "
     r"(?:shop|show|operation|business|band|team)|1[- ](?:man|woman|person)\b|solo\b|"
-    r"by myself|on my own|i'm the only one|i am the only one|it's only me|it's just me\b(?!\s+and\b))"
+    r"by myself|on my own|i'm the only one|i am the only one|it's only me|"
+    r"it's just me\b(?!\s+and\b))"
 )
 _PERSON_WORD = (
     r"(?:business partner|partner|co-?founder|cofounder|husband|wife|spouse|"
