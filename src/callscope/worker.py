@@ -286,16 +286,26 @@ def process_payload(payload: bytes, *, settings: Any = None) -> None:
     """
     from callscope.config import load_settings
     from callscope.store import open_store
+    from callscope.store.rows import tool_kinds_for
 
     cfg = settings or load_settings()
     key = cfg.resolved_store_url()
     if _LAMBDA_STATE.get("key") != key:
-        _LAMBDA_STATE.update(key=key, store=open_store(key), profile=load_profile(cfg.profile))
-    record = parse_record(payload, "sqs")
+        loaded = load_profile(cfg.profile)
+        kinds = tool_kinds_for(loaded.tools.knowledge_search, loaded.tools.meeting_booking)
+        _LAMBDA_STATE.update(key=key, store=open_store(key, tool_kinds=kinds), profile=loaded)
     profile: Profile = _LAMBDA_STATE["profile"]
-    analysis = contract_output(analyze_record(record, profile))
+    result = _analyze_payload(payload, profile)
+    if result.analysis is None or result.record is None:
+        raise RecordError("sqs", result.error or "unreadable record", reason="schema")
     store: Store = _LAMBDA_STATE["store"]
-    store.write([ProcessedSession(record=record, raw=payload, analysis=analysis)])
+    store.write(
+        [
+            ProcessedSession(
+                record=result.record, raw=result.payload or payload, analysis=result.analysis
+            )
+        ]
+    )
 
 
 def default_concurrency() -> int:

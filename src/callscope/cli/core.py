@@ -52,7 +52,7 @@ def profile_or_exit(source: str | None = None) -> Profile:
         raise typer.Exit(2) from None
 
 
-def fail_line(exc: BaseException) -> None:
+def fail_line(exc: BaseException | str) -> None:
     err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
 
 
@@ -78,11 +78,17 @@ def _open_queue(cfg: Settings) -> Any:
         raise typer.Exit(2) from None
 
 
-def _open_store(cfg: Settings) -> Any:
+def _open_store(cfg: Settings, *, read_only: bool = False) -> Any:
     from callscope.store import open_store
+    from callscope.store.rows import tool_kinds_for
 
+    tools = profile_or_exit().tools
     try:
-        return open_store(cfg.resolved_store_url())
+        return open_store(
+            cfg.resolved_store_url(),
+            read_only=read_only,
+            tool_kinds=tool_kinds_for(tools.knowledge_search, tools.meeting_booking),
+        )
     except Exception as exc:
         fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
         raise typer.Exit(2) from None
@@ -304,7 +310,7 @@ def register(app: typer.Typer) -> None:
     def summary() -> None:
         """A short table of what the warehouse holds."""
         cfg = settings()
-        store = _open_store(cfg)
+        store = _open_store(cfg, read_only=True)
         try:
             rows = store.fetch(
                 "SELECT count(*) AS calls, "

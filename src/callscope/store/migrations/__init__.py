@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostgreSQL warehouse (run by ``PostgresStore.migrate()``)."""

@@ -1,0 +1,448 @@
+"""Rollup tables that let every dashboard view answer in milliseconds over millions of calls.
+
+Grain: one row per (UTC day, agent name, agent version, lead tier) — the dashboard's filter
+dimensions — so any filter combination is a small GROUP BY over a few thousand rows.
+Latency percentiles cannot be added up across groups, so latencies are kept as log-scale
+histograms (buckets 5 % wide) and percentiles are read from the merged histogram: the answer
+is within half a bucket (±2.5 %) of the exact one, for any filter.
+
+Refresh is incremental: the days touched by sessions processed since the last refresh are
+deleted and recomputed from the base tables (idempotent, so overlap is harmless). Portable SQL
+run through ``Store.execute`` — the same statements on DuckDB and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from callscope.store.base import Store
+
+BUCKET_BASE = 1.05
+_LN_BASE = math.log(BUCKET_BASE)
+# Re-read sessions processed this long before the watermark: rows committed late by a
+# concurrent worker (processed_at set before commit) are still picked up.
+OVERLAP = timedelta(minutes=2)
+# More touched days than this and a full rebuild is cheaper than day-by-day.
+FULL_REBUILD_DAYS = 45
+UNKNOWN = "(unknown)"
+
+DIMS = "day, agent_name, agent_version, tier"
+_DIM_COLS = (
+    "day DATE NOT NULL, agent_name TEXT NOT NULL, agent_version TEXT NOT NULL, tier TEXT NOT NULL"
+)
+
+DAILY_COUNTERS: tuple[str, ...] = (
+    "calls",
+    "error_calls",
+    "errors",
+    "tool_errors",
+    "meetings",
+    "meeting_failed",
+    "hot",
+    "engaged",
+    "score_sum",
+    "duration_sum",
+    "cost_sum",
+    "cost_calls",
+    "kb_searches",
+    "kb_failed",
+    "calls_with_search",
+    "positive",
+    "neutral",
+    "negative",
+    "natural_endings",
+    "interruptions",
+    "cov_team_size",
+    "cov_volume",
+    "cov_use_case",
+    "cov_industry",
+    "cov_authority",
+    "cov_timeline",
+    "cov_current_tool",
+    "cov_integrations",
+    "cov_competitors",
+    "cov_objections",
+)
+_FLOAT_COUNTERS = frozenset({"duration_sum", "cost_sum"})
+
+DDL: tuple[str, ...] = (
+    "CREATE TABLE IF NOT EXISTS dash_state (key TEXT PRIMARY KEY, value TEXT)",
+    f"CREATE TABLE IF NOT EXISTS dash_daily ({_DIM_COLS}, "
+    + ", ".join(
+        f"{c} {'DOUBLE PRECISION' if c in _FLOAT_COUNTERS else 'BIGINT'} NOT NULL"
+        for c in DAILY_COUNTERS
+    )
+    + f", PRIMARY KEY ({DIMS}))",
+    f"CREATE TABLE IF NOT EXISTS dash_latency ({_DIM_COLS}, component TEXT NOT NULL, "
+    f"bucket INTEGER NOT NULL, n BIGINT NOT NULL, PRIMARY KEY ({DIMS}, component, bucket))",
+    f"CREATE TABLE IF NOT EXISTS dash_labels ({_DIM_COLS}, kind TEXT NOT NULL, "
+    f"label TEXT NOT NULL, n BIGINT NOT NULL, total DOUBLE PRECISION, "
+    f"PRIMARY KEY ({DIMS}, kind, label))",
+    f"CREATE TABLE IF NOT EXISTS dash_kb_failed ({_DIM_COLS}, query TEXT NOT NULL, "
+    "n BIGINT NOT NULL, sessions BIGINT NOT NULL, last_at TIMESTAMPTZ, example_session TEXT, "
+    f"PRIMARY KEY ({DIMS}, query))",
+    # Indexes on the base tables for the views that read them directly (session list, hot
+    # leads, live feed). Additive: they do not change what the store writes.
+    "CREATE INDEX IF NOT EXISTS ix_dash_sessions_processed_at ON sessions (processed_at)",
+    "CREATE INDEX IF NOT EXISTS ix_dash_sessions_score ON sessions (lead_score, started_at)",
+)
+ROLLUP_TABLES: tuple[str, ...] = ("dash_daily", "dash_latency", "dash_labels", "dash_kb_failed")
+
+# The sessions of the refreshed window with the dimension columns normalised.
+_BASE = f"""
+SELECT s.session_id, CAST(s.started_at AS DATE) AS day,
+       COALESCE(s.agent_name, '{UNKNOWN}') AS agent_name,
+       COALESCE(s.agent_version, '{UNKNOWN}') AS agent_version,
+       COALESCE(s.lead_tier, 'unqualified') AS tier
+FROM sessions s
+WHERE s.started_at >= :lo AND s.started_at < :hi
+"""
+
+_DAILY = f"""
+INSERT INTO dash_daily ({DIMS}, {", ".join(DAILY_COUNTERS)})
+SELECT CAST(s.started_at AS DATE),
+       COALESCE(s.agent_name, '{UNKNOWN}'), COALESCE(s.agent_version, '{UNKNOWN}'),
+       COALESCE(s.lead_tier, 'unqualified'),
+       COUNT(*),
+       SUM(CASE WHEN COALESCE(s.error_count, 0) > 0 THEN 1 ELSE 0 END),
+       SUM(COALESCE(s.error_count, 0)),
+       SUM(COALESCE(s.tool_error_count, 0)),
+       SUM(CASE WHEN s.meeting_booked THEN 1 ELSE 0 END),
+       SUM(CASE WHEN t.meeting_failed > 0 AND NOT COALESCE(s.meeting_booked, FALSE)
+                THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.hot_lead THEN 1 ELSE 0 END),
+       SUM(CASE WHEN COALESCE(s.user_turns, 0) >= 3 THEN 1 ELSE 0 END),
+       SUM(COALESCE(s.lead_score, 0)),
+       SUM(COALESCE(s.duration_seconds, 0)),
+       SUM(COALESCE(s.cost_usd, 0)),
+       SUM(CASE WHEN s.cost_usd IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(COALESCE(s.kb_searches, 0)),
+       SUM(COALESCE(s.kb_failed_searches, 0)),
+       SUM(CASE WHEN COALESCE(s.kb_searches, 0) > 0 THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.sentiment = 'positive' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.sentiment = 'neutral' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.sentiment = 'negative' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.natural_ending THEN 1 ELSE 0 END),
+       SUM(COALESCE(s.interruptions, 0)),
+       SUM(CASE WHEN l.team_size IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.monthly_volume IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.use_case IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.industry IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.budget_authority IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.timeline IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN l.current_tool IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(COALESCE(g.has_integration, 0)),
+       SUM(COALESCE(g.has_competitor, 0)),
+       SUM(COALESCE(g.has_objection, 0))
+FROM sessions s
+LEFT JOIN leads l ON l.session_id = s.session_id
+LEFT JOIN (
+    SELECT ls.session_id,
+           MAX(CASE WHEN ls.kind = 'integration' THEN 1 ELSE 0 END) AS has_integration,
+           MAX(CASE WHEN ls.kind = 'competitor' THEN 1 ELSE 0 END) AS has_competitor,
+           MAX(CASE WHEN ls.kind = 'objection' THEN 1 ELSE 0 END) AS has_objection
+    FROM lead_signals ls JOIN sessions s2 ON s2.session_id = ls.session_id
+    WHERE s2.started_at >= :lo AND s2.started_at < :hi
+    GROUP BY ls.session_id
+) g ON g.session_id = s.session_id
+LEFT JOIN (
+    SELECT tc.session_id,
+           SUM(CASE WHEN tc.kind = 'meeting' AND NOT COALESCE(tc.ok, FALSE) THEN 1 ELSE 0 END)
+             AS meeting_failed
+    FROM tool_calls tc JOIN sessions s3 ON s3.session_id = tc.session_id
+    WHERE s3.started_at >= :lo AND s3.started_at < :hi AND tc.kind = 'meeting'
+    GROUP BY tc.session_id
+) t ON t.session_id = s.session_id
+WHERE s.started_at >= :lo AND s.started_at < :hi
+GROUP BY 1, 2, 3, 4
+"""
+
+
+def _bucket(expr: str) -> str:
+    # Values below 1 share bucket 0; latencies are in ms and token rates in tokens/s.
+    return f"CAST(FLOOR(LN(GREATEST({expr}, 1.0)) / {_LN_BASE!r}) AS INTEGER)"
+
+
+# Per-turn component latencies (ms) from the transcript rows; LLM throughput from metrics.
+_TURN_COMPONENTS: dict[str, str] = {
+    "e2e": "e2e_latency_ms",
+    "eou": "end_of_turn_delay_ms",
+    "stt": "transcription_delay_ms",
+    "llm_ttft": "llm_ttft_ms",
+    "tts_ttfb": "tts_ttfb_ms",
+}
+
+
+def _latency_sql() -> str:
+    parts = [
+        f"SELECT b.day, b.agent_name, b.agent_version, b.tier, '{name}' AS component, "
+        f"{_bucket('tr.' + col)} AS bucket FROM ({_BASE}) b "
+        f"JOIN transcripts tr ON tr.session_id = b.session_id WHERE tr.{col} IS NOT NULL"
+        for name, col in _TURN_COMPONENTS.items()
+    ]
+    parts.append(
+        "SELECT b.day, b.agent_name, b.agent_version, b.tier, 'llm_tps' AS component, "
+        f"{_bucket('m.value')} AS bucket FROM ({_BASE}) b "
+        "JOIN metrics m ON m.session_id = b.session_id "
+        "WHERE m.unit = 'tokens/s' AND m.value IS NOT NULL"
+    )
+    return (
+        f"INSERT INTO dash_latency ({DIMS}, component, bucket, n) "
+        f"SELECT {DIMS}, component, bucket, COUNT(*) FROM ("
+        + " UNION ALL ".join(parts)
+        + f") x GROUP BY {DIMS}, component, bucket"
+    )
+
+
+def _band(expr: str, edges: Sequence[float], unit: str) -> str:
+    """A CASE expression naming the band a value falls in ("< 1 %", "1–2 %", ...)."""
+    whens = [f"WHEN {expr} IS NULL THEN 'unknown'"]
+    lo: float | None = None
+    for edge in edges:
+        label = f"< {edge:g}{unit}" if lo is None else f"{lo:g}–{edge:g}{unit}"
+        whens.append(f"WHEN {expr} < {edge!r} THEN '{label}'")
+        lo = edge
+    whens.append(f"ELSE '≥ {lo:g}{unit}'")
+    return "CASE " + " ".join(whens) + " END"
+
+
+PACKET_LOSS_EDGES = (0.5, 1.0, 2.0, 5.0)
+JITTER_EDGES = (10.0, 20.0, 30.0, 50.0)
+
+
+# Keyed JSON objects of the performance analyzer, unnested per dialect: the only statements
+# that differ between DuckDB and PostgreSQL (json_keys vs jsonb_each_text).
+_JSON_MAPS = {"cost_provider": "cost_by_provider", "error_source": "errors_by_source"}
+
+
+def _json_map_sql(dialect: str) -> list[str]:
+    dims = "b.day, b.agent_name, b.agent_version, b.tier"
+    out = []
+    for kind, key in _JSON_MAPS.items():
+        obj = f"s.analysis->'performance'->'{key}'"
+        if dialect == "postgres":
+            out.append(
+                f"SELECT {dims}, '{kind}' AS kind, e.k AS label, "
+                "CAST(e.v AS DOUBLE PRECISION) AS amount "
+                f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
+                f"CROSS JOIN LATERAL jsonb_each_text(CASE WHEN jsonb_typeof({obj}) = 'object' "
+                f"THEN {obj} ELSE '{{}}'::jsonb END) AS e(k, v)"
+            )
+        else:
+            out.append(
+                f"SELECT day, agent_name, agent_version, tier, '{kind}' AS kind, k AS label, "
+                "TRY_CAST(obj->>k AS DOUBLE) AS amount FROM ("
+                f"SELECT {dims}, {obj} AS obj, UNNEST(json_keys({obj})) AS k "
+                f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
+                f"WHERE json_type({obj}) = 'OBJECT') j"
+            )
+    return out
+
+
+def _labels_sql(dialect: str) -> str:
+    dims = "b.day, b.agent_name, b.agent_version, b.tier"
+    session_labels = {
+        "browser": "s.device_browser",
+        "os": "s.device_os",
+        "region": "s.device_location",
+        "packet_loss": _band("s.packet_loss_pct", PACKET_LOSS_EDGES, " %"),
+        "jitter": _band("s.jitter_ms", JITTER_EDGES, " ms"),
+        "close_reason": "s.close_reason",
+    }
+    parts = [
+        f"SELECT {dims}, '{kind}' AS kind, COALESCE({expr}, 'unknown') AS label, 1.0 AS amount "
+        f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id"
+        for kind, expr in session_labels.items()
+    ]
+    parts.append(
+        f"SELECT {dims}, ls.kind AS kind, ls.value AS label, 1.0 AS amount FROM ({_BASE}) b "
+        "JOIN lead_signals ls ON ls.session_id = b.session_id"
+    )
+    parts.append(
+        f"SELECT {dims}, 'tool_error' AS kind, COALESCE(tc.name, 'unknown') AS label, "
+        "1.0 AS amount "
+        f"FROM ({_BASE}) b JOIN tool_calls tc ON tc.session_id = b.session_id "
+        "WHERE tc.is_error OR NOT COALESCE(tc.ok, TRUE)"
+    )
+    for kind, col in (
+        ("use_case", "use_case"),
+        ("industry", "industry"),
+        ("current_tool", "current_tool"),
+        ("timeline", "timeline"),
+    ):
+        parts.append(
+            f"SELECT {dims}, '{kind}' AS kind, l.{col} AS label, 1.0 AS amount FROM ({_BASE}) b "
+            f"JOIN leads l ON l.session_id = b.session_id WHERE l.{col} IS NOT NULL"
+        )
+    parts.extend(_json_map_sql(dialect))
+    return (
+        f"INSERT INTO dash_labels ({DIMS}, kind, label, n, total) "
+        f"SELECT {DIMS}, kind, label, COUNT(*), SUM(amount) "
+        "FROM (" + " UNION ALL ".join(parts) + f") x GROUP BY {DIMS}, kind, label"
+    )
+
+
+_KB_FAILED = f"""
+INSERT INTO dash_kb_failed ({DIMS}, query, n, sessions, last_at, example_session)
+SELECT b.day, b.agent_name, b.agent_version, b.tier, LOWER(TRIM(tc.query)), COUNT(*),
+       COUNT(DISTINCT tc.session_id), MAX(tc.started_at), MAX(tc.session_id)
+FROM ({_BASE}) b JOIN tool_calls tc ON tc.session_id = b.session_id
+WHERE tc.kind = 'kb_search' AND tc.query IS NOT NULL AND TRIM(tc.query) <> ''
+  AND (tc.is_error OR tc.found = FALSE OR tc.total_results = 0)
+GROUP BY b.day, b.agent_name, b.agent_version, b.tier, LOWER(TRIM(tc.query))
+"""
+
+
+def dialect_of(store: Store) -> str:
+    return "postgres" if store.url.lower().startswith("postgres") else "duckdb"
+
+
+def inserts(dialect: str) -> tuple[str, ...]:
+    return (_DAILY, _latency_sql(), _labels_sql(dialect), _KB_FAILED)
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    days: int
+    full: bool
+    watermark: datetime | None
+
+
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock_for(store: Store) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(id(store), threading.Lock())
+
+
+_ensured: set[int] = set()
+
+
+def ensure_rollups(store: Store) -> None:
+    """Create the rollup tables and indexes (once per store object)."""
+    if id(store) in _ensured:
+        return
+    for stmt in DDL:
+        store.execute(stmt)
+    _ensured.add(id(store))
+
+
+def _as_dt(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, str):
+        parsed = datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def _as_date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
+
+
+def _day_bounds(day: date) -> tuple[datetime, datetime]:
+    lo = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    return lo, lo + timedelta(days=1)
+
+
+def get_watermark(store: Store) -> datetime | None:
+    rows = store.fetch("SELECT value FROM dash_state WHERE key = 'watermark'")
+    return _as_dt(rows[0]["value"]) if rows and rows[0]["value"] else None
+
+
+def _set_watermark(store: Store, value: datetime) -> None:
+    store.execute("DELETE FROM dash_state WHERE key = 'watermark'")
+    store.execute(
+        "INSERT INTO dash_state (key, value) VALUES ('watermark', ?)", (value.isoformat(),)
+    )
+
+
+def _recompute(store: Store, lo: datetime, hi: datetime) -> None:
+    lo_day, hi_day = lo.date(), hi.date()
+    for table in ROLLUP_TABLES:
+        store.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?", (lo_day, hi_day))
+    for stmt in inserts(dialect_of(store)):
+        store.execute(stmt, {"lo": lo, "hi": hi})
+
+
+def refresh_rollups(store: Store, *, full: bool = False) -> RefreshResult:
+    """Bring the rollups up to date with the sessions table; cheap when nothing changed.
+
+    Call after the worker writes (or let the dashboard call it on a timer). ``full=True``
+    rebuilds everything, e.g. after deletions (which do not move the watermark).
+    """
+    with _lock_for(store):
+        ensure_rollups(store)
+        newest = store.fetch("SELECT MAX(processed_at) AS m FROM sessions")
+        top = _as_dt(newest[0]["m"]) if newest else None
+        mark = None if full else get_watermark(store)
+        if top is None:
+            if full:
+                for table in ROLLUP_TABLES:
+                    store.execute(f"DELETE FROM {table}")
+            return RefreshResult(days=0, full=full, watermark=None)
+        if mark is not None and top <= mark:
+            return RefreshResult(days=0, full=False, watermark=mark)
+        if mark is None:
+            return _full(store, top)
+        touched = sorted(
+            {
+                _as_date(r["d"])
+                for r in store.fetch(
+                    "SELECT DISTINCT CAST(started_at AS DATE) AS d FROM sessions "
+                    "WHERE processed_at > ? AND started_at IS NOT NULL",
+                    (mark - OVERLAP,),
+                )
+            }
+        )
+        if len(touched) > FULL_REBUILD_DAYS:
+            return _full(store, top)
+        for day in touched:
+            _recompute(store, *_day_bounds(day))
+        _set_watermark(store, top)
+        return RefreshResult(days=len(touched), full=False, watermark=top)
+
+
+def _full(store: Store, top: datetime) -> RefreshResult:
+    span = store.fetch("SELECT MIN(started_at) AS lo, MAX(started_at) AS hi FROM sessions")[0]
+    lo_ts, hi_ts = _as_dt(span["lo"]), _as_dt(span["hi"])
+    for table in ROLLUP_TABLES:
+        store.execute(f"DELETE FROM {table}")
+    days = 0
+    if lo_ts is not None and hi_ts is not None:
+        _recompute(store, _day_bounds(lo_ts.date())[0], _day_bounds(hi_ts.date())[1])
+        days = (hi_ts.date() - lo_ts.date()).days + 1
+    _set_watermark(store, top)
+    return RefreshResult(days=days, full=True, watermark=top)
+
+
+def bucket_value(bucket: int) -> float:
+    """The representative value of a histogram bucket (its geometric middle)."""
+    return float(BUCKET_BASE ** (bucket + 0.5))
+
+
+def percentile_from_hist(hist: Sequence[tuple[int, int]], q: float) -> float | None:
+    """``q``-quantile of a histogram given as sorted ``(bucket, count)`` pairs."""
+    total = sum(n for _, n in hist)
+    if total <= 0:
+        return None
+    rank = q * total
+    seen = 0
+    for bucket, n in hist:
+        seen += n
+        if seen >= rank:
+            return bucket_value(bucket)
+    return bucket_value(hist[-1][0])

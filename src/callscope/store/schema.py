@@ -1,0 +1,416 @@
+"""The warehouse schema: one definition, rendered for DuckDB, PostgreSQL, BigQuery and Snowflake.
+
+Tables are declared once as portable column lists; ``ddl(dialect)`` renders them through sqlglot
+so the DDL a BI team runs in BigQuery or Snowflake is the same schema the pipeline writes.
+Logical types: ``text``, ``int``, ``bigint``, ``float``, ``bool``, ``ts`` (UTC instant) and
+``json`` (JSONB in PostgreSQL, JSON in DuckDB/BigQuery, VARIANT in Snowflake).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlglot
+from sqlglot import exp
+
+SCHEMA_VERSION = 1
+
+_CANONICAL = {
+    "text": "TEXT",
+    "int": "INTEGER",
+    "bigint": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "bool": "BOOLEAN",
+    "ts": "TIMESTAMPTZ",
+    "json": "JSON",
+}
+DIALECTS = ("duckdb", "postgres", "bigquery", "snowflake")
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    not_null: bool = False
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+    indexes: tuple[tuple[str, ...], ...] = ()
+
+    @property
+    def column_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.columns)
+
+    def types(self) -> dict[str, str]:
+        return {c.name: c.type for c in self.columns}
+
+
+def _c(name: str, type_: str, doc: str = "", *, not_null: bool = False) -> Column:
+    return Column(name, type_, not_null, doc)
+
+
+SESSIONS = Table(
+    "sessions",
+    "Fact table: one row per call (latest revision).",
+    (
+        _c("session_id", "text", "LiveKit room name / job id; dedup key", not_null=True),
+        _c("revision", "int", "record revision; a higher one replaces a lower", not_null=True),
+        _c("agent_name", "text"),
+        _c("agent_version", "text"),
+        _c("started_at", "ts"),
+        _c("ended_at", "ts"),
+        _c("duration_seconds", "float"),
+        _c("participant_identity", "text"),
+        _c("user_email", "text"),
+        _c("user_name", "text"),
+        _c("company", "text", "participant metadata company"),
+        _c("close_reason", "text"),
+        _c("consent_recording", "bool"),
+        _c("consent_analytics", "bool", "false: no transcript rows are stored"),
+        _c("turn_count", "int"),
+        _c("user_turns", "int"),
+        _c("agent_turns", "int"),
+        _c("interruptions", "int"),
+        _c("error_count", "int"),
+        _c("tool_call_count", "int"),
+        _c("tool_error_count", "int"),
+        _c("bandwidth_in_bytes", "float"),
+        _c("bandwidth_out_bytes", "float"),
+        _c("packet_loss_pct", "float"),
+        _c("jitter_ms", "float"),
+        _c("device_browser", "text"),
+        _c("device_os", "text"),
+        _c("device_location", "text"),
+        _c("e2e_latency_avg_ms", "float"),
+        _c("e2e_latency_p50_ms", "float"),
+        _c("e2e_latency_p95_ms", "float"),
+        _c("e2e_latency_p99_ms", "float"),
+        _c("llm_input_tokens", "bigint"),
+        _c("llm_output_tokens", "bigint"),
+        _c("stt_audio_seconds", "float"),
+        _c("tts_characters", "bigint"),
+        _c("cost_usd", "float"),
+        _c("meeting_booked", "bool"),
+        _c("kb_searches", "int"),
+        _c("kb_failed_searches", "int"),
+        _c("lead_score", "int"),
+        _c("lead_tier", "text", "tier_1 / tier_2 / unqualified"),
+        _c("lead_confidence", "text"),
+        _c("hot_lead", "bool"),
+        _c("sentiment", "text", "positive / neutral / negative"),
+        _c("engagement_score", "float", "0..10"),
+        _c("natural_ending", "bool"),
+        _c("clarification_requests", "int"),
+        _c("summary", "text"),
+        _c("raw_bytes", "bigint", "size of the original payload"),
+        _c("processed_at", "ts"),
+        _c("analyzer_versions", "json", "{module: version}"),
+        _c("analysis", "json", "the full analysis output contract object"),
+    ),
+    ("session_id",),
+    (
+        ("started_at",),
+        ("lead_tier",),
+        ("agent_name", "agent_version"),
+        ("user_email",),
+        ("participant_identity",),
+    ),
+)
+
+TRANSCRIPTS = Table(
+    "transcripts",
+    "One row per spoken turn; never written when consent.analytics is false.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("turn_index", "int", "position among messages, 0-based", not_null=True),
+        _c("item_id", "text"),
+        _c("role", "text", "user / assistant"),
+        _c("text", "text"),
+        _c("created_at", "ts"),
+        _c("interrupted", "bool"),
+        _c("confidence", "float", "STT confidence of a user turn"),
+        _c("started_speaking_at", "ts"),
+        _c("stopped_speaking_at", "ts"),
+        _c("e2e_latency_ms", "float"),
+        _c("llm_ttft_ms", "float"),
+        _c("tts_ttfb_ms", "float"),
+        _c("transcription_delay_ms", "float"),
+        _c("end_of_turn_delay_ms", "float"),
+        _c("metrics", "json", "every per-turn metric as LiveKit gave it"),
+    ),
+    ("session_id", "turn_index"),
+)
+
+METRICS = Table(
+    "metrics",
+    "Time series: one row per per-turn metric and per legacy MetricsCollectedEvent field.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("ts", "ts"),
+        _c("metric", "text", "LiveKit's name: e2e_latency, llm_node_ttft, ttft, ..."),
+        _c("value", "float", "in LiveKit's unit (see unit)"),
+        _c("unit", "text", "s / tokens / tokens/s / chars / ''"),
+        _c("component", "text", "e2e / llm / tts / stt / eou / vad / turn ..."),
+        _c("turn_index", "int", "null for legacy metrics"),
+        _c("source", "text", "turn (transcript item metrics) or event (record.metrics)"),
+    ),
+    (),
+    (("session_id",), ("ts",), ("metric",)),
+)
+
+LEADS = Table(
+    "leads",
+    "Lead dimension: the sales signals and score of each call.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("email", "text"),
+        _c("name", "text"),
+        _c("company", "text"),
+        _c("team_size", "int"),
+        _c("monthly_volume", "int"),
+        _c("integrations", "json"),
+        _c("current_tool", "text"),
+        _c("competitors", "json"),
+        _c("objections", "json"),
+        _c("use_case", "text"),
+        _c("industry", "text"),
+        _c("budget_authority", "text"),
+        _c("timeline", "text"),
+        _c("score", "int"),
+        _c("tier", "text"),
+        _c("confidence", "text"),
+        _c("hot_lead", "bool"),
+        _c("meeting_booked", "bool"),
+        _c("bant", "json"),
+        _c("started_at", "ts"),
+    ),
+    ("session_id",),
+    (("tier",), ("email",), ("started_at",)),
+)
+
+LEAD_SIGNALS = Table(
+    "lead_signals",
+    "List-valued signals one per row (integration / competitor / objection), for portable BI.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("kind", "text", "integration / competitor / objection", not_null=True),
+        _c("value", "text", not_null=True),
+        _c("started_at", "ts"),
+    ),
+    ("session_id", "kind", "value"),
+    (("kind", "value"),),
+)
+
+TOOL_CALLS = Table(
+    "tool_calls",
+    "One row per tool call; arguments/output/query are dropped without analytics consent.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("call_index", "int", not_null=True),
+        _c("name", "text"),
+        _c("kind", "text", "kb_search / meeting / other"),
+        _c("ok", "bool", "ran without error and did not report success=false"),
+        _c("is_error", "bool"),
+        _c("started_at", "ts"),
+        _c("duration_ms", "float"),
+        _c("query", "text", "knowledge-search query"),
+        _c("category", "text"),
+        _c("found", "bool", "knowledge search returned results"),
+        _c("total_results", "int"),
+        _c("success", "bool", "meeting booking outcome"),
+        _c("meeting_link", "text"),
+        _c("arguments", "json"),
+        _c("output", "json"),
+    ),
+    ("session_id", "call_index"),
+    (("kind",), ("started_at",)),
+)
+
+ANALYSIS_RESULTS = Table(
+    "analysis_results",
+    "Each analyzer's result, kept per analyzer version (A/B of analyzer releases).",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("module", "text", not_null=True),
+        _c("analyzer_version", "text", not_null=True),
+        _c("revision", "int"),
+        _c("result", "json"),
+        _c("error", "text"),
+        _c("skipped", "text"),
+        _c("created_at", "ts"),
+    ),
+    ("session_id", "module", "analyzer_version"),
+    (("module", "analyzer_version"),),
+)
+
+ALERTS_HISTORY = Table(
+    "alerts_history",
+    "Audit log of every alert fired.",
+    (
+        _c("id", "text", "caller-chosen (dedup) or a random UUID", not_null=True),
+        _c("fired_at", "ts", not_null=True),
+        _c("rule", "text", not_null=True),
+        _c("severity", "text"),
+        _c("session_id", "text"),
+        _c("message", "text"),
+        _c("channel", "text"),
+        _c("payload", "json"),
+    ),
+    ("id",),
+    (("fired_at",), ("session_id",)),
+)
+
+TABLES: tuple[Table, ...] = (
+    SESSIONS,
+    TRANSCRIPTS,
+    METRICS,
+    LEADS,
+    LEAD_SIGNALS,
+    TOOL_CALLS,
+    ANALYSIS_RESULTS,
+    ALERTS_HISTORY,
+)
+TABLE_BY_NAME = {t.name: t for t in TABLES}
+# Tables whose rows belong to one revision of a session: replaced wholesale on rewrite.
+PER_SESSION_TABLES = ("transcripts", "metrics", "leads", "lead_signals", "tool_calls", "sessions")
+
+# BI views. Written once in portable SQL (PostgreSQL and DuckDB both run them as is).
+VIEWS: dict[str, str] = {
+    "v_daily_sessions": """
+SELECT CAST(started_at AS DATE) AS day, agent_name,
+       COUNT(*) AS sessions,
+       AVG(duration_seconds) AS avg_duration_seconds,
+       SUM(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings_booked,
+       SUM(CASE WHEN lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1,
+       SUM(CASE WHEN lead_tier = 'tier_2' THEN 1 ELSE 0 END) AS tier_2,
+       SUM(CASE WHEN hot_lead THEN 1 ELSE 0 END) AS hot_leads,
+       AVG(engagement_score) AS avg_engagement,
+       AVG(e2e_latency_avg_ms) AS avg_e2e_latency_ms,
+       SUM(interruptions) AS interruptions,
+       SUM(error_count) AS errors,
+       SUM(cost_usd) AS cost_usd
+FROM sessions
+GROUP BY CAST(started_at AS DATE), agent_name""",
+    "v_leads": """
+SELECT l.session_id, l.started_at, l.email, l.name, l.company, l.score, l.tier, l.confidence,
+       l.hot_lead, l.meeting_booked, l.team_size, l.monthly_volume, l.industry, l.use_case,
+       l.current_tool, l.timeline, l.budget_authority, s.agent_name, s.agent_version,
+       s.sentiment, s.engagement_score, s.summary
+FROM leads l JOIN sessions s ON s.session_id = l.session_id""",
+    "v_latency_daily": """
+SELECT CAST(m.ts AS DATE) AS day, s.agent_name, m.component, m.metric,
+       COUNT(*) AS samples,
+       AVG(m.value) * 1000 AS avg_ms,
+       PERCENTILE_CONT(0.5) WITHIN GROUP (ORDER BY m.value) * 1000 AS p50_ms,
+       PERCENTILE_CONT(0.95) WITHIN GROUP (ORDER BY m.value) * 1000 AS p95_ms,
+       PERCENTILE_CONT(0.99) WITHIN GROUP (ORDER BY m.value) * 1000 AS p99_ms
+FROM metrics m JOIN sessions s ON s.session_id = m.session_id
+WHERE m.unit = 's'
+GROUP BY CAST(m.ts AS DATE), s.agent_name, m.component, m.metric""",
+    "v_objections": """
+SELECT value AS objection, COUNT(DISTINCT session_id) AS sessions,
+       MIN(started_at) AS first_seen, MAX(started_at) AS last_seen
+FROM lead_signals WHERE kind = 'objection'
+GROUP BY value""",
+    "v_competitors": """
+SELECT value AS competitor, COUNT(DISTINCT session_id) AS sessions,
+       MAX(started_at) AS last_seen
+FROM lead_signals WHERE kind = 'competitor'
+GROUP BY value""",
+    "v_kb_gaps": """
+SELECT LOWER(TRIM(query)) AS query, category,
+       COUNT(*) AS failed_searches, COUNT(DISTINCT session_id) AS sessions,
+       MAX(started_at) AS last_seen
+FROM tool_calls
+WHERE kind = 'kb_search' AND query IS NOT NULL
+  AND (is_error OR found = FALSE OR total_results = 0)
+GROUP BY LOWER(TRIM(query)), category""",
+}
+
+
+# BigQuery has no ordered-set PERCENTILE_CONT aggregate: its native quantiles instead.
+_BIGQUERY_VIEWS: dict[str, str] = {
+    "v_latency_daily": """
+SELECT DATE(m.ts) AS day, s.agent_name, m.component, m.metric,
+       COUNT(*) AS samples,
+       AVG(m.value) * 1000 AS avg_ms,
+       APPROX_QUANTILES(m.value, 100)[OFFSET(50)] * 1000 AS p50_ms,
+       APPROX_QUANTILES(m.value, 100)[OFFSET(95)] * 1000 AS p95_ms,
+       APPROX_QUANTILES(m.value, 100)[OFFSET(99)] * 1000 AS p99_ms
+FROM metrics AS m JOIN sessions AS s ON s.session_id = m.session_id
+WHERE m.unit = 's'
+GROUP BY day, s.agent_name, m.component, m.metric""",
+}
+
+
+def _canonical_table(table: Table) -> str:
+    cols = [
+        f"{c.name} {_CANONICAL[c.type]}{' NOT NULL' if c.not_null else ''}" for c in table.columns
+    ]
+    if table.primary_key:
+        cols.append(f"PRIMARY KEY ({', '.join(table.primary_key)})")
+    return f"CREATE TABLE IF NOT EXISTS {table.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+
+def _render(sql: str, dialect: str) -> str:
+    tree = sqlglot.parse_one(sql, read="postgres")
+    if dialect == "postgres":
+        # JSONB: indexable, and what every PostgreSQL BI tool expects for documents.
+        for dt in list(tree.find_all(exp.DataType)):
+            if dt.this == exp.DataType.Type.JSON:
+                dt.replace(exp.DataType.build("JSONB"))
+    if dialect == "bigquery":
+        # BigQuery only knows unenforced keys; the pipeline guarantees uniqueness itself.
+        for pk in list(tree.find_all(exp.PrimaryKey)):
+            pk.pop()
+    return tree.sql(dialect=dialect, pretty=True)
+
+
+def index_name(table: Table, cols: tuple[str, ...]) -> str:
+    return f"ix_{table.name}_{'_'.join(cols)}"
+
+
+def table_ddl(dialect: str) -> list[str]:
+    """CREATE TABLE statements (with primary keys where the engine has them)."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r} (one of {', '.join(DIALECTS)})")
+    return [_render(_canonical_table(t), dialect) for t in TABLES]
+
+
+def index_ddl(dialect: str) -> list[str]:
+    """CREATE INDEX statements (PostgreSQL only).
+
+    BigQuery and Snowflake have no secondary indexes. DuckDB has them, but keeping its ART
+    indexes current made batch rewrites ~3x slower (bench/store.py) while its zone maps already
+    prune scans on started_at; primary keys are kept there.
+    """
+    if dialect != "postgres":
+        return []
+    return [
+        f"CREATE INDEX IF NOT EXISTS {index_name(t, cols)} ON {t.name} ({', '.join(cols)})"
+        for t in TABLES
+        for cols in t.indexes
+    ]
+
+
+def view_ddl(dialect: str) -> list[str]:
+    out = []
+    for name, body in VIEWS.items():
+        if dialect == "bigquery" and name in _BIGQUERY_VIEWS:
+            native = f"CREATE OR REPLACE VIEW {name} AS {_BIGQUERY_VIEWS[name].strip()}"
+            out.append(sqlglot.parse_one(native, read="bigquery").sql("bigquery", pretty=True))
+            continue
+        sql = f"CREATE OR REPLACE VIEW {name} AS {body.strip()}"
+        out.append(sql if dialect in ("duckdb", "postgres") else _render(sql, dialect))
+    return out
+
+
+def ddl(dialect: str) -> list[str]:
+    """Every statement that creates the warehouse in ``dialect``."""
+    return table_ddl(dialect) + index_ddl(dialect) + view_ddl(dialect)
