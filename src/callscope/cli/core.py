@@ -101,22 +101,18 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option(
                 "--profile",
-                help="Profile YAML file or bundled name (default pandadoc_trial).",
-                envvar="CALLSCOPE_PROFILE",
+                help="Profile YAML or bundled name (env CALLSCOPE_PROFILE).",
             ),
         ] = None,
         config: Annotated[
             str | None,
-            typer.Option(
-                "--config", help="YAML config file (CALLSCOPE_CONFIG).", envvar="CALLSCOPE_CONFIG"
-            ),
+            typer.Option("--config", help="YAML config file (also CALLSCOPE_CONFIG)."),
         ] = None,
         data_dir: Annotated[
             str | None,
             typer.Option(
                 "--data-dir",
-                help="Where the embedded queue, warehouse and raw store live.",
-                envvar="CALLSCOPE_DATA_DIR",
+                help="Embedded queue, warehouse, raw store (env CALLSCOPE_DATA_DIR).",
             ),
         ] = None,
     ) -> None:
