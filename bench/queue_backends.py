@@ -1,6 +1,6 @@
 """Queue throughput, SQLite vs Redis Streams, measured side by side in one process.
 
-    .venv/bin/python bench/queue.py [--n 5000] [--batch 500]
+    .venv/bin/python bench/queue_backends.py [--n 5000] [--batch 500]
 
 Starts a throwaway redis-server on a free loopback port (skipped if none is installed).
 Reports messages/s for single enqueue, batch enqueue (``enqueue_many``) and lease+ack, plus
@@ -10,28 +10,23 @@ bench/results/queue.json.
 
 from __future__ import annotations
 
+import argparse
+import json
+import platform
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-# This file is named queue.py: as a script its folder would shadow the stdlib ``queue``
-# module that redis-py imports, so take the folder off the path before anything else.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+import orjson
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import platform  # noqa: E402
-import shutil  # noqa: E402
-import socket  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from collections.abc import Callable, Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
-
-import orjson  # noqa: E402
-
-from callscope.queue import Queue  # noqa: E402
-from callscope.queue.sqlite import SqliteQueue  # noqa: E402
+from callscope.queue import Queue
+from callscope.queue.sqlite import SqliteQueue
 
 RESULTS = Path(__file__).resolve().parent / "results" / "queue.json"
 
