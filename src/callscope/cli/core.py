@@ -178,7 +178,7 @@ def register(app: typer.Typer) -> None:
         ],
     ) -> None:
         """Validate records and put them on the queue (dedup by session_id)."""
-        from callscope.contract.parse import expand_paths, read_path
+        from callscope.contract.parse import canonical_payload, expand_paths, read_path
         from callscope.priority import priority_for
 
         cfg = settings()
@@ -195,8 +195,9 @@ def register(app: typer.Typer) -> None:
                         counts["rejected"] += 1
                         fail_line(item)
                         continue
-                    data = item.model_dump(mode="json", exclude_none=False)
-                    batch.append((item.session_id, orjson.dumps(data), priority_for(data, prof)))
+                    payload = canonical_payload(item)
+                    data = item._source or {}
+                    batch.append((item.session_id, payload, priority_for(data, prof)))
                 for result in _enqueue(queue, batch):
                     counts[result] += 1
                 bar.advance(task)

@@ -42,6 +42,7 @@ def validate_record(data: Any, source: str) -> SessionRecord:
     if "schema_version" not in data and isinstance(data.get("record"), Mapping):
         # A labeled case ``{"record": ..., "expected": ...}`` from an evaluation set.
         data = data["record"]
+    source_data = data
     if looks_like_session_report(data):
         from callscope.contract.session_report import record_from_session_report
 
@@ -64,7 +65,7 @@ def validate_record(data: Any, source: str) -> SessionRecord:
             session_id=_sid(data),
         )
     try:
-        return SessionRecord.model_validate(data)
+        record = SessionRecord.model_validate(data)
     except ValidationError as exc:
         first = exc.errors()[0]
         more = len(exc.errors()) - 1
@@ -76,6 +77,18 @@ def validate_record(data: Any, source: str) -> SessionRecord:
             reason="schema",
             session_id=_sid(data),
         ) from None
+    record._source = dict(source_data)
+    return record
+
+
+def canonical_payload(record: SessionRecord) -> bytes:
+    """The bytes queued for a record: its original JSON with sorted keys.
+
+    Sorted keys make a re-send with another key order or whitespace a duplicate, on every
+    path in (CLI ingest, HTTP ingest), while any real change is a new revision.
+    """
+    data = record._source if record._source is not None else record.model_dump(mode="json")
+    return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
 
 
 def _sid(data: Mapping[str, Any]) -> str | None:

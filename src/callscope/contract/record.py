@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 
 SCHEMA_VERSION = "1"
 MAX_RECORD_BYTES = 5 * 1024 * 1024
@@ -118,6 +118,9 @@ class SessionRecord(_Open):
     connection: Connection = Field(default_factory=Connection)
     errors: list[ErrorEntry] = Field(default_factory=list)
     close_reason: str | None = None
+    # The decoded JSON this record was validated from (a SessionReport stays a SessionReport),
+    # so what is queued and archived is what the agent sent, not a re-serialisation.
+    _source: dict[str, Any] | None = PrivateAttr(default=None)
 
     @field_validator("schema_version", mode="before")
     @classmethod
