@@ -101,15 +101,24 @@ def _legacy_series(events: Iterable[Mapping[str, Any]]) -> dict[str, list[float]
 
 def latency_series(view: CallView) -> tuple[dict[str, list[float]], str]:
     """Per-metric values in ms (tokens/s for throughput) and where they came from."""
-    series: dict[str, list[float]] = {}
+    # The view already holds per-turn metrics as floats, so only range checks remain here
+    # (NaN fails both comparisons); this loop runs for every turn of every call.
+    found: dict[str, list[float]] = {name: [] for name in _SECONDS_FIELDS.values()}
+    tps_values: list[float] = []
+    fields = tuple(_SECONDS_FIELDS.items())
     for turn in view.turns:
-        for key, name in _SECONDS_FIELDS.items():
-            value = _ms(turn.metrics.get(key))
-            if value is not None:
-                series.setdefault(name, []).append(value)
-        tps = _num(turn.metrics.get("llm_node_tps"))
+        metrics = turn.metrics
+        if not metrics:
+            continue
+        for key, name in fields:
+            value = metrics.get(key)
+            if value is not None and 0.0 <= value <= _MAX_PLAUSIBLE_S:
+                found[name].append(value * 1000.0)
+        tps = metrics.get("llm_node_tps")
         if tps is not None and tps > 0:
-            series.setdefault("llm_tokens_per_s", []).append(tps)
+            tps_values.append(tps)
+    found["llm_tokens_per_s"] = tps_values
+    series = {name: values for name, values in found.items() if values}
     legacy = _legacy_series(view.record.metrics)
     parts = ["transcript"] if series else []
     added = [name for name in legacy if name not in series]

@@ -27,15 +27,20 @@ _CLARIFY = re.compile(
     r"|repeat (?:that|it|yourself|the last part|what you said)"
     r"|come again"
     r"|(?:i )?(?:didn'?t|did not|couldn'?t|could not) (?:quite )?(?:catch|hear|get|follow) "
-    r"(?:that|you|what you said|the last)"
+    r"(?:that|you|what you said|the last|your name|the name|the part)"
     r"|(?:you'?re|you are) (?:breaking|cutting) up"
-    r"|what was (?:that|the last part|the last bit)"
+    r"|what was (?:that|the (?:last|first|second|other) (?:part|bit|thing|one))"
+    r"|(?:what|which|who|where|when|how)\b[^.?!]{0,30}\bdid you (?:say|mean)\b"
+    r"|(?:can|could|would) you (?:please )?(?:spell (?:that|it)|go back|go over (?:that|it|this)"
+    r"|slow down)\b"
+    r"|(?:go over|run through) (?:that|it) again"
+    r"|you lost me|i'?m not following"
     r"|what (?:do|did) you mean"
     r"|what does (?:that|this|it) mean"
     r"|meaning what"
-    r"|i don'?t (?:understand|follow)(?: what| that| you)?"
+    r"|i don'?t (?:understand|follow)(?! why| how come| where| when)(?: what| that| you)?"
     r"|not sure what you mean"
-    r"|who (?:did you say|is this|'?s this|'?s calling|is calling)"
+    r"|who (?:did you say|is this|is calling)|who'?s (?:this|calling)"
     r"|(?:what|who) did you say"
     r"|what(?:'s| is) (?:that|this|it) exactly"
     r"|what(?:'s| is| are) (?:a|an) [a-z][a-z' -]{1,30}\?"
@@ -45,12 +50,25 @@ _CLARIFY = re.compile(
     r"|pardon\?"
     r")",
 )
+# A whole turn that only asks for a repeat: "Sorry?", "Huh?", "Say again?", "What's that?"
+_BARE_REPEAT = re.compile(
+    r"^(?:(?:i'?m )?sorry|pardon|excuse me|huh|what|eh|hm+|say again|come again|again"
+    r"|what'?s that|what was that|one more time)(?:[,.]? (?:what|who|sorry|again|please))?"
+    r"\s*\?[?!. ]*$"
+)
 # "Sorry, which times?" / "Sorry, connecting it how?": an apology opening a short question.
 _SORRY_WH = re.compile(
-    r"^(?:sorry|pardon|perd[oó]n|excuse me|wait)[,.!]?\s+"
+    r"^(?:(?:i'?m )?sorry|pardon(?: me)?|perd[oó]n|excuse me|wait)[,.!]?\s+"
     r"(?:[a-z']+\s+){0,3}(?:which|what|who|how|where|when)\b[^.?!]{0,30}\?"
 )
 _QUESTION = re.compile(r"\?")
+# Every clarification pattern needs one of these words; a turn with none of them is skipped.
+_CLARIFY_HINTS = frozenset(
+    "say repeat rephrase clarify explain come catch hear get follow breaking cutting what"
+    " mean meaning understand who pardon slower speak spell go slow lost sorry huh eh hm hmm"
+    " excuse wait again perdón perdon which how where when run one what's who's whats"
+    " following hmmm".split()
+)
 
 _AGENT_CLOSE = re.compile(
     r"\b(?:bye|goodbye|talk (?:soon|then|later|to you|friday|monday|tuesday|wednesday|thursday)"
@@ -62,9 +80,28 @@ _CALLER_CLOSE = re.compile(
     r"|take care|see you|have a (?:good|great|nice)|that'?s all|that'?s it|will do"
     r"|sounds good|appreciate it)\b"
 )
+# A goodbye proper, not the thanks that can end any agent turn.
+_AGENT_GOODBYE = re.compile(
+    r"\b(?:bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care|talk (?:soon|later)"
+    r"|see you|all the best|speak soon)\b"
+)
 # Courtesy that is not a farewell: "thanks for nothing", "don't call me again".
 _HOSTILE_CLOSE = re.compile(
     r"\b(?:thanks for nothing|don'?t call|waste of (?:my )?time|ridiculous|whatever)\b"
+)
+# The agent's wrap-up question and the caller's short "no, that's all" to it.
+_WRAP_UP = re.compile(r"\b(?:anything else|any other questions?|what else can i)\b")
+_NOTHING_ELSE = re.compile(
+    r"^(?:no|nope|nah|that'?s (?:it|all)|i'?m good|we'?re good|all good|nothing)\b"
+)
+# The agent wrapping up: a promise to follow up, or the booking confirmed.
+_WRAP_STATEMENT = re.compile(
+    r"\b(?:i'?ll (?:send|email|follow up|ask|have|make sure|pass|call|try|get|put|include|note)"
+    r"|will do|you'?re (?:all set|booked)|on its way|i'?ve (?:noted|sent|booked))\b"
+)
+_ACK = re.compile(
+    r"^(?:okay|ok|alright|all right|sure|great|perfect|sounds good|got it|fine|cool|yep|yeah)"
+    r"[.!]*(?: (?:okay|ok|great|thanks|sure|cool))?[.!]*$"
 )
 _CUT_OFF = re.compile(r"(?:—|–|--|-|\.\.\.|…)\s*$")
 _STILL_THERE = re.compile(r"\b(?:are you still there|can you hear me|hello\?|lost you)\b")
@@ -73,22 +110,21 @@ _MAX_GAP_S = 120.0  # longer gaps between turns are clock trouble, not silence
 _DEAD_AIR_S = 3.0  # silence beyond this inside a gap counts as dead air
 
 
-def _words(text: str) -> list[str]:
-    return _WORD.findall(text.lower())
-
-
 def is_clarification(text: str) -> bool:
     low = " ".join(text.lower().split())
-    if _CLARIFY.search(low):
+    if _CLARIFY.search(low) or _BARE_REPEAT.match(low):
         return True
     return bool(_SORRY_WH.search(low))
 
 
 def natural_ending(turns: Sequence[Turn]) -> bool:
-    """Whether the call reaches a closing exchange: the agent signs off and the caller does too.
+    """Whether the call reaches a closing exchange.
 
-    Looks at the last three turns only; a caller cut off mid-word, an agent left asking
-    whether anyone is there, or a hostile last word are not a closing exchange.
+    Either the agent signs off and the caller does too (thanks, goodbye, or "no, that's all" to
+    "anything else?"), or the caller says goodbye to an agent turn that was not a question,
+    i.e. after the agent wrapped up. A caller cut off mid-word, an agent left asking whether
+    anyone is there, a goodbye that walks out on a question, or a hostile last word are not
+    a closing exchange. Looks at the last three turns only.
     """
     spoken = [t for t in turns if t.text.strip()]
     if not spoken or not any(t.is_user for t in spoken):
@@ -100,11 +136,36 @@ def natural_ending(turns: Sequence[Turn]) -> bool:
         return False
     if last.is_agent and _STILL_THERE.search(last_text):
         return False
-    if any(t.is_user and _HOSTILE_CLOSE.search(t.text.lower()) for t in tail):
+    last_caller = next(t for t in reversed(spoken) if t.is_user)
+    if last_caller in tail and _HOSTILE_CLOSE.search(last_caller.text.lower()):
         return False
     agent_close = any(t.is_agent and _AGENT_CLOSE.search(t.text.lower()) for t in tail)
-    caller_close = any(t.is_user and _CALLER_CLOSE.search(t.text.lower()) for t in tail)
-    return agent_close and caller_close
+    caller_close = False
+    for i, t in enumerate(tail):
+        if not t.is_user:
+            continue
+        low = " ".join(t.text.lower().split())
+        before = tail[i - 1] if i else None
+        if _CALLER_CLOSE.search(low):
+            caller_close = True
+        elif before is not None and before.is_agent and _WRAP_UP.search(before.text.lower()):
+            caller_close = caller_close or bool(_NOTHING_ELSE.match(low))
+    if agent_close and caller_close:
+        return True
+    if len(spoken) < 2:
+        return False
+    before = spoken[-2]
+    if last.is_user:
+        # "I'll email the pricing today." / "ok bye": the caller closes on the agent's
+        # wrap-up; a bare "okay" needs the wrap-up to be explicit.
+        if not before.is_agent or "?" in before.text or before.interrupted:
+            return False
+        low = " ".join(last_text.split())
+        if _CALLER_CLOSE.search(low):
+            return True
+        return bool(_ACK.match(low)) and bool(_WRAP_STATEMENT.search(before.text.lower()))
+    # The agent says goodbye in answer to the caller's last word: the agent got to close.
+    return before.is_user and bool(_AGENT_GOODBYE.search(last_text)) and "?" not in last.text
 
 
 def _pct(values: Sequence[float], q: float) -> float:
@@ -117,44 +178,56 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-def _content_words(text: str) -> set[str]:
-    return {w for w in _words(text) if len(w) > 3}
-
-
-@registry.register("quality", "1.0.0")
+@registry.register("quality", "1.1.0")
 def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     turns = [t for t in view.turns if t.text.strip() or t.interrupted]
     user = [t for t in turns if t.is_user]
-    agent = [t for t in turns if t.is_agent]
-    user_words = sum(len(_words(t.text)) for t in user)
-    agent_words = sum(len(_words(t.text)) for t in agent)
-
-    clarifications = [t.index for t in user if is_clarification(t.text)]
+    agent_count = sum(1 for t in turns if t.is_agent)
     interruptions = sum(1 for t in view.turns if t.interrupted)
     ended_naturally = natural_ending(turns)
 
-    # Speaking time and gaps from the per-turn timestamps.
+    # One pass over the turns: word counts, clarifications, topic drift, speaking time, gaps.
+    user_words = agent_words = 0
+    clarifications: list[int] = []
+    answered = drifted = 0
     speaking = {"user": 0.0, "assistant": 0.0}
     gaps: list[float] = []
     response_gaps: list[float] = []
     skewed = 0
     prev: Turn | None = None
+    prev_stop: float | None = None
+    prev_content: set[str] = set()
     for t in turns:
-        start, stop = t.started_speaking_at, t.stopped_speaking_at
+        words = _WORD.findall(t.text.lower())
+        content = {w for w in words if len(w) > 3}
+        if t.is_user:
+            user_words += len(words)
+            if not _CLARIFY_HINTS.isdisjoint(words) and is_clarification(t.text):
+                clarifications.append(t.index)
+            # Topic drift: caller replies sharing no content word with the agent turn they
+            # answer.
+            if prev is not None and prev.is_agent and prev_content and len(content) >= 4:
+                answered += 1
+                drifted += prev_content.isdisjoint(content)
+        elif t.is_agent:
+            agent_words += len(words)
+        metrics = t.metrics
+        start = metrics.get("started_speaking_at")
+        stop = metrics.get("stopped_speaking_at")
         if start is not None and stop is not None:
             if 0 <= stop - start < 3600:
                 speaking[t.role] = speaking.get(t.role, 0.0) + (stop - start)
             else:
                 skewed += 1
-        if prev is not None and start is not None and prev.stopped_speaking_at is not None:
-            gap = start - prev.stopped_speaking_at
+        if prev is not None and start is not None and prev_stop is not None:
+            gap = start - prev_stop
             if -5.0 <= gap <= _MAX_GAP_S:
                 gaps.append(max(0.0, gap))
                 if prev.is_user and t.is_agent:
                     response_gaps.append(max(0.0, gap))
             else:
                 skewed += 1
-        prev = t
+        prev, prev_stop, prev_content = t, stop, content
     talk_total = speaking["user"] + speaking["assistant"]
     if talk_total > 0:
         talk_ratio = speaking["user"] / talk_total
@@ -163,16 +236,6 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
     user_minutes = speaking["user"] / 60.0
     wpm = round(user_words / user_minutes, 1) if user_minutes > 0.05 else None
     dead_air = sum(g - _DEAD_AIR_S for g in gaps if g > _DEAD_AIR_S)
-
-    # Topic drift: caller replies sharing no content word with the agent turn they answer.
-    answered = drifted = 0
-    for i, t in enumerate(turns):
-        if t.is_user and i > 0 and turns[i - 1].is_agent:
-            asked = _content_words(turns[i - 1].text)
-            said = _content_words(t.text)
-            if asked and len(said) >= 4:
-                answered += 1
-                drifted += not (asked & said)
     topic_drift = round(drifted / answered, 3) if answered else 0.0
 
     questions = sum(len(_QUESTION.findall(t.text)) for t in user)
@@ -204,7 +267,7 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
         "interruptions": interruptions,
         "interruptions_breached": interruptions > profile.thresholds.interruptions_per_call,
         "caller_turns": len(user),
-        "agent_turns": len(agent),
+        "agent_turns": agent_count,
         "turn_balance": round(len(user) / len(turns), 3) if turns else 0.0,
         "talk_ratio": round(talk_ratio, 3),
         "caller_talk_s": round(speaking["user"], 2),

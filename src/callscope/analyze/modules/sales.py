@@ -16,7 +16,15 @@ from datetime import date
 from typing import Any
 
 from callscope.analyze.registry import registry
-from callscope.analyze.text.normalize import clause_bounds, next_clause, normalize, to_digits
+from callscope.analyze.text.normalize import (
+    NUMBERISH as _NUMBERISH,
+)
+from callscope.analyze.text.normalize import (
+    clause_bounds,
+    next_clause,
+    normalize,
+    to_digits,
+)
 from callscope.analyze.text.numbers import (
     PEOPLE,
     pick_team,
@@ -45,6 +53,7 @@ _Q_TOOL = re.compile(
     r"handle|building|build|doing|do)\b|\bwhat do you use\b|\bused an? [\w -]{0,25}(?:tool|"
     r"software|app)\b|\bprocess look like\b|\bdo you use anything\b|\bcurrent (?:tool|process|"
     r"setup|solution)\b|\busing (?:anything|something) (?:today|now)\b"
+    r"|\bwhat (?:[a-z]+ ){1,2}(?:are|do) you (?:currently )?(?:use|using)\b"
 )
 _Q_CRM = re.compile(
     r"\bcrm\b|\bconnect\w*\b|\bintegrat\w*\b|\bsystems?\b|\bsoftware we\b|"
@@ -109,7 +118,7 @@ _PRESENT = re.compile(
     r"we've been on|we have been on|been using|right now|currently|at the moment|today|came "
     r"with|we pay|we're paying|our \S+ (?:plan|contract|account|subscription|license)|"
     r"everything's in|everything is in|live in|we have|we've got|is what we use|still on|"
-    r"still using|we send|we do|we run)\b"
+    r"still using|we send|we do|we run|through|via)\b"
 )
 _EVALUATING = re.compile(
     r"\b(?:also|evaluating|evaluate|trialing|trialling|testing|looking at|"
@@ -158,6 +167,12 @@ _CONTRACT_CLAUSE = re.compile(
     r"\b(?:contract|renew\w*|locked|stuck|tied (?:in|into)|runs? (?:through|until|till)|expires?|"
     r"plan ends?)\b"
 )
+_LOCKED = re.compile(r"\b(?:locked|stuck|tied (?:in|into)|paying for it)\b")
+_SENTENCE_OR_BUT = re.compile(r"(?<=[.?!])\s+|\bbut\b")
+_CALENDAR_HINT = re.compile(
+    r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|spring|summer|fall|autumn|winter|"
+    r"christmas|holiday|year|new year|q[1-4]|quarter|month|weeks?|days?|\d+)"
+)
 _NEGATOR_NEAR = re.compile(r"\b(?:not|no|isn't|wasn't|aren't|never|n't|hardly)\W+(?:\w+\W+){0,2}$")
 
 # --- objections ----------------------------------------------------------------------------
@@ -195,16 +210,59 @@ _APPROVAL_NOUN = re.compile(
     r"features?|routing|settings?)\b"
 )
 _USE_NEG = re.compile(r"\b(?:don't|do not|doesn't|does not|won't) need\b|\bnot\b")
+# The caller wants signatures on documents that already exist: "we just need the client's
+# signature on them", "our loan system already generates them, we need borrowers to sign them".
+_SIGN_WORD = r"(?:sign|signs|signed|signing|signature|signatures|e-?sign\w*)"
+_ESIGN_JUST = re.compile(
+    r"\b(?:just|only|simply|literally|all (?:we|i))\s+(?:really\s+)?(?:need|want|getting|get|"
+    r"needs?|have to get|looking (?:to get|for))\b(?:\s+[\w']+){0,4}?\s+"
+    rf"(?:to\s+)?{_SIGN_WORD}\b"
+)
+_ALREADY_HAVE = re.compile(
+    r"\b(?:already (?:have|has|got|drafted|written|generates?|generated|creates?|created|makes?|"
+    r"made|exist)|(?:are|is) already (?:drafted|written|done|made)|(?:we|i) already have)\b|"
+    r"\b(?:don't|do not|doesn't) (?:create|build|make|draft|write) (?:anything|documents|them|"
+    r"the documents)\b"
+)
+_SIGN_RE = re.compile(rf"\b{_SIGN_WORD}\b")
+_EMPHASIS = re.compile(
+    r"\b(?:main|mainly|mostly|primarily|big one|bulk|main thing|the thing|biggest)\b"
+)
 _EXPLICIT_ESIGN = re.compile(r"^(?:e-?sign\w*|electronic|sign (?:them )?electronically)")
 _LEARN_MORE = re.compile(r"^\s*more\b")
+_CONDITION = re.compile(r"\bif\b[^.?!,]*$")
+# Price said as a judgement of our pricing, or money next to a hurdle.
+_PRICE_HIGH = re.compile(
+    r"\b(?:price|pricing|cost|costs|it|that|plan|subscription)\s+(?:is|'s|seems|looks|sounds|are)\s+"
+    r"(?:[a-z]+\s+){0,3}?(?:high|higher|steep|expensive|a lot|too much)\b"
+)
+_MONEY = re.compile(
+    r"\b(?:pay|paying|paid|price|pricing|cost|costs|money|budget|afford|free for us|"
+    r"dollars?|bucks)\b"
+)
+
+_OWN_BUSINESS = re.compile(
+    r"\b(?:we're|we are|i'm|i am|i own|i run|we run|i have|we have)\s+(?:a|an)\s+"
+    r"(?:[\w-]+\s+){0,3}?"
+    r"(?:company|business|firm|shop|agency|practice|studio|outfit|startup|provider|operation|"
+    r"store|distributor)\b"
+)
 
 # --- authority -----------------------------------------------------------------------------
 _THIRD_PARTY = re.compile(
-    r"\b(?:he|she|they|board|owner|founders?|partners?|boss|manager|cfo|ceo|cro|coo|cto|"
-    r"director|procurement|legal|finance|committee|council|president|vp|husband|wife)\b"
-    r"(?:'s)?[\w\s']{0,30}?\b(?:signs? off|approves?|decides?|makes? the (?:call|decision)|"
+    r"\b(?:he|she|they|board|owners?|founders?|partners?|boss|manager|cfo|ceo|cro|coo|cto|gc|"
+    r"director|procurement|legal|finance|committee|council|president|vp|husband|wife|"
+    r"(?:my|our|the) (?!one\b|person\b|decision\b|final\b)[a-z-]+|(?:dr|mr|ms|mrs)\.? [a-z]+)\b"
+    r"(?:'s|'d)?(?:(?!\b(?:i|i'm|me|we|myself)\b)[\w\s']){0,30}?"
+    r"\b(?:signs? off|approves?|decides?|makes? the (?:call|decision)|"
     r"has the final say|has to approve|needs? to approve|would have to approve|"
-    r"gets? the final say)\b"
+    r"gets? the final say|(?:have|has) to (?:okay|ok|approve|sign off)|okays?|green[- ]?lights?)\b"
+)
+_APPROVAL_VERBS = ("sign", "approv", "decid", "call", "decision", "say", "ok", "green")
+# Shared decisions: "me and my co-founder decide together" keeps the caller a decision maker.
+_JOINT = re.compile(
+    r"\b(?:me|i) and (?:my |our )?[\w-]+(?: [\w-]+)? (?:decide|make the (?:call|decision)|"
+    r"sign off|approve)\b|\bwe (?:both )?decide\b|\bdecide together\b"
 )
 # Approval of documents inside a workflow ("their manager has to approve before it goes out")
 # is a product requirement, not a purchase hurdle.
@@ -219,9 +277,9 @@ _ANSWER_ME = re.compile(
 )
 _NOT_ME = re.compile(r"\bnot me\b|^\W*no\b")
 _TITLE_DM = re.compile(
-    r"\bi(?:'m| am) (?:the )?(?:owner|founder|co-?founder|ceo|president|"
-    r"principal|managing (?:partner|broker|attorney|director|member))\b|"
-    r"\bi own (?!the budget)\w+"
+    r"\bi(?:'m| am) (?:the |a |an |one of the (?:[a-z]+ )?)?(?:owner|co-?owner|founder|"
+    r"co-?founder|ceo|coo|president|principal|managing (?:partner|broker|attorney|director|"
+    r"member))s?\b|\bi own (?!the budget)\w+|\b(?:budget|decision|call|money)(?: is|'s) mine\b"
 )
 
 # --- pain, people, next steps --------------------------------------------------------------
@@ -242,12 +300,29 @@ _NEXT_STEP = re.compile(
 )
 
 _TEAM_Q_PEOPLE_LOOKAHEAD = 3
+# Every question cue in one pattern, so an agent turn is scanned once.
+_QUESTION = re.compile(
+    "|".join(
+        f"(?P<{name}>{pattern.pattern})"
+        for name, pattern in (
+            ("how_many", re.compile(_HOW_MANY.pattern.replace("(", "(?P<how_many_words>", 1))),
+            ("team", _Q_TEAM),
+            ("volume_hint", _Q_VOLUME_HINT),
+            ("tool", _Q_TOOL),
+            ("crm", _Q_CRM),
+            ("decision", _Q_DECISION),
+            ("timeline", _Q_TIMELINE),
+            ("meeting", _Q_MEETING),
+            ("use", _Q_USE),
+        )
+    )
+)
 
 
 @dataclass(frozen=True, slots=True)
 class _Compiled:
     brands: PhraseMatcher
-    topics: PhraseMatcher
+    everything: PhraseMatcher  # brands and topics in one pass over each caller turn
     integration_ids: frozenset[str]
     competitor_ids: frozenset[str]
 
@@ -278,7 +353,7 @@ def compiled(profile: Profile) -> _Compiled:
     }
     comp = _Compiled(
         PhraseMatcher({"brand": brand_ids}),
-        PhraseMatcher(topics),
+        PhraseMatcher({"brand": brand_ids, **topics}),
         frozenset(sig.integrations),
         frozenset(sig.competitors),
     )
@@ -302,6 +377,18 @@ class _UTurn:
     brands: list[Hit]
     topics: list[Hit]
     prev_user_low: str = ""
+    _third: re.Match[str] | bool | None = False  # False: not searched yet
+
+    def third_party(self) -> re.Match[str] | None:
+        """Someone else approves or decides ("my CFO signs off"), searched once per turn."""
+        if self._third is False:
+            low = self.low
+            self._third = (
+                _THIRD_PARTY.search(low)
+                if any(v in low for v in _APPROVAL_VERBS) and not _JOINT.search(low)
+                else None
+            )
+        return self._third if isinstance(self._third, re.Match) else None
 
 
 @dataclass
@@ -329,28 +416,27 @@ def _questions(agent_low: str) -> frozenset[str]:
     """What the agent's turn asks about (its last two sentences carry the question)."""
     tail = agent_low[-260:]
     asked: set[str] = set()
-    for m in _HOW_MANY.finditer(tail):
-        words = m.group(1).split()[:_TEAM_Q_PEOPLE_LOOKAHEAD]
-        if any(_PEOPLE_WORD.fullmatch(w) for w in words) or (
-            words and words[0] in ("of", "on") and "you" in words
-        ):
-            asked.add("team")
-        else:
+    for m in _QUESTION.finditer(tail):
+        kind = m.lastgroup or ""
+        if kind == "how_many":
+            words = m.group("how_many_words").split()[:_TEAM_Q_PEOPLE_LOOKAHEAD]
+            if any(_PEOPLE_WORD.fullmatch(w) for w in words) or (
+                words and words[0] in ("of", "on") and "you" in words
+            ):
+                asked.add("team")
+            else:
+                asked.add("volume")
+        elif kind == "volume_hint":
             asked.add("volume")
-    if _Q_TEAM.search(tail) or ("?" in tail and _GUESS_TEAM.search(to_digits(tail))):
-        asked.add("team")
-    if _Q_VOLUME_HINT.search(tail):
-        asked.add("volume")
-    for name, pattern in (
-        ("tool", _Q_TOOL),
-        ("crm", _Q_CRM),
-        ("decision", _Q_DECISION),
-        ("timeline", _Q_TIMELINE),
-        ("meeting", _Q_MEETING),
-        ("use", _Q_USE),
+        else:
+            asked.add(kind)
+    if (
+        "team" not in asked
+        and "?" in tail
+        and _NUMBERISH.search(tail)
+        and _GUESS_TEAM.search(to_digits(tail))
     ):
-        if pattern.search(tail):
-            asked.add(name)
+        asked.add("team")
     return frozenset(asked)
 
 
@@ -365,6 +451,7 @@ def _prepare(view: CallView, comp: _Compiled) -> list[_UTurn]:
         if not turn.is_user or not turn.text.strip():
             continue
         low = normalize(turn.text)
+        hits = comp.everything.find(low)
         out.append(
             _UTurn(
                 index=turn.index,
@@ -374,8 +461,8 @@ def _prepare(view: CallView, comp: _Compiled) -> list[_UTurn]:
                 asked=_questions(agent_low) if agent_low else frozenset(),
                 agent_low=agent_low,
                 agent_index=agent_index,
-                brands=comp.brands.find(low),
-                topics=comp.topics.find(low),
+                brands=[h for h in hits if h.group == "brand"],
+                topics=[h for h in hits if h.group != "brand"],
                 prev_user_low=prev_user,
             )
         )
@@ -454,7 +541,7 @@ def _monthly_volume(turns: list[_UTurn], ev: _Evidence) -> int | None:
     fallback: tuple[int, _UTurn] | None = None
     for t in turns:
         answering = "volume" in t.asked and "team" not in t.asked
-        unit = _volume_unit(t.agent_low)
+        unit = _volume_unit(t.agent_low) if answering else "month"
         found = volume_candidates(t.digits, answering, unit)
         if answering:
             if not found and _AFFIRM.search(t.low):
@@ -505,6 +592,7 @@ def _brands(
                     ):
                         current = vid
                         ev.add("current_tool", t, h.start)
+                first_in_answer = False
             elif family == "integrations":
                 if not negated and vid not in integrations:
                     integrations.append(vid)
@@ -516,7 +604,6 @@ def _brands(
             ):
                 manual = vid  # a stated manual process outranks "nothing really"
                 ev.add("current_tool", t, h.start)
-            first_in_answer = False
     return integrations, competitors, current or manual
 
 
@@ -537,11 +624,7 @@ def _use_case(turns: list[_UTurn], ev: _Evidence) -> str | None:
             weight = 1.0
             if "use" in t.asked or n < 2:
                 weight += 1.0
-            if re.search(
-                r"\b(?:main|mainly|mostly|primarily|big one|bulk|main thing|"
-                r"the thing|biggest)\b",
-                sentence,
-            ):
+            if _EMPHASIS.search(sentence):
                 weight += 1.5
             if _EXPLICIT_ESIGN.match(h.phrase):
                 weight += 0.5  # names the job itself, not a document type
@@ -552,6 +635,12 @@ def _use_case(turns: list[_UTurn], ev: _Evidence) -> str | None:
     if esign_override is not None and "esignature" in scores:
         ev.add("use_case", esign_override)
         return "esignature"
+    for t in turns:
+        if "sign" not in t.low:
+            continue
+        if _ESIGN_JUST.search(t.low) or (_ALREADY_HAVE.search(t.low) and _SIGN_RE.search(t.low)):
+            ev.add("use_case", t)
+            return "esignature"
     if not scores:
         return None
     best = max(scores, key=lambda k: (scores[k], -first[k]))
@@ -579,6 +668,11 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 first[h.id] = (t.index, h.start)
                 where[h.id] = t
     if not scores:
+        # A business described in words we have no industry for is still a stated industry.
+        for t in turns:
+            if _OWN_BUSINESS.search(t.low):
+                ev.add("industry", t)
+                return "other"
         return None
     best = max(scores, key=lambda k: (scores[k], (-first[k][0], -first[k][1])))
     ev.add("industry", where[best])
@@ -596,7 +690,9 @@ def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 ):
                     continue
                 found.setdefault(h.id, t)
-        third = _THIRD_PARTY.search(t.low)
+        if "decide" in t.low and _JOINT.search(t.low):
+            found.setdefault("decision_maker", t)
+        third = t.third_party()
         third_sentence = _sentence_at(t.low, t.low, third.start()) if third else ""
         if third and not (_DOC_APPROVAL.search(third_sentence) or _WAIVE.search(third_sentence)):
             found.setdefault("needs_approval", t)
@@ -634,8 +730,14 @@ def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
             explicit.sort()
             ev.add("timeline", t, explicit[0][0])
             return explicit[0][1]
-        for sentence in re.split(r"(?<=[.?!])\s+|\bbut\b", t.low):
-            if _PAST_CLAUSE.search(sentence) or _CONTRACT_CLAUSE.search(sentence):
+        if not _CALENDAR_HINT.search(t.low):
+            continue
+        for sentence in _SENTENCE_OR_BUT.split(t.low):
+            if _PAST_CLAUSE.search(sentence):
+                continue
+            if _CONTRACT_CLAUSE.search(sentence) and not (
+                "timeline" in t.asked and not _LOCKED.search(sentence)
+            ):
                 continue
             bucket = calendar_timeline(sentence, today)
             if bucket is not None:
@@ -660,8 +762,10 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
             sentence = _sentence_at(t.low, t.low, h.start)
             if _WAIVE.search(sentence):
                 continue
-            if _NEGATOR_NEAR.search(t.low[max(0, h.start - 25) : h.start]) and not re.match(
-                r"(?:can't|cannot|couldn't|don't|doesn't|not|no)\b", h.phrase
+            if (
+                _NEGATOR_NEAR.search(t.low[max(0, h.start - 25) : h.start])
+                and not re.match(r"(?:can't|cannot|couldn't|don't|doesn't|not|no)\b", h.phrase)
+                and not _CONDITION.search(t.low[max(0, h.start - 30) : h.start])
             ):
                 continue
             if h.id == "needs_approval" and (
@@ -672,7 +776,7 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 continue
             add(h.id, t, h.start)
             found_here = True
-        if h_ := _THIRD_PARTY.search(t.low):
+        if h_ := t.third_party():
             sentence = _sentence_at(t.low, t.low, h_.start())
             if (
                 "decision" not in t.asked
@@ -681,8 +785,15 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
             ):
                 add("needs_approval", t, h_.start())
                 found_here = True
+        price = _PRICE_HIGH.search(t.low)
+        if price and not _WAIVE.search(_sentence_at(t.low, t.low, price.start())):
+            add("price", t, price.start())
+            found_here = True
         hurdle = _HURDLE.search(t.low)
         if hurdle and not _WAIVE.search(_sentence_at(t.low, t.low, hurdle.start())):
+            if _MONEY.search(_sentence_at(t.low, t.low, hurdle.start())):
+                add("price", t, hurdle.start())
+                continue
             lack = _LACK_USER.search(t.low) or _LACK_AGENT.search(t.agent_low)
             if lack and not (found_here and not _LACK_USER.search(t.low)):
                 window = " ".join((t.low, t.agent_low, t.prev_user_low))

@@ -101,6 +101,15 @@ _NEUTRAL_WORDS = (
     "commercial",
     "popular",
     "spam",
+    # Sign-off and acknowledgement courtesy: "cheers, bye", "I'd appreciate that", "best fit".
+    "cheers",
+    "appreciate",
+    "appreciated",
+    "fit",
+    # Product names that VADER reads as verbs.
+    "excel",
+    "opportunity",
+    "opportunities",
 )
 _LEXICON_CHANGES: dict[str, float] = {
     "clunky": -1.5,
@@ -136,6 +145,16 @@ _LEXICON_CHANGES: dict[str, float] = {
     "noproblem": 0.3,
     "notaconcern": 0.3,
     "strongfit": 2.2,
+    "bug": -1.2,
+    "bugs": -1.2,
+    "glitch": -1.2,
+    "complicated": -1.0,
+    "anotherproblem": -1.8,
+    "expectedbetter": -2.0,
+    "dontwork": -1.2,
+    "worked": 1.2,
+    "isajoke": -2.0,
+    "drivingmenuts": -2.2,
 }
 # Multi-word expressions rewritten to single lexicon tokens, fillers dropped. One combined
 # pattern (one pass per turn) instead of a pass per phrase: this runs on every caller turn.
@@ -149,6 +168,14 @@ _PHRASE_LIST: list[tuple[str, str]] = [
     (r"no problem\b", "noproblem"),
     (r"not (?:a|any) (?:concern|problem|issue)(?: at all)?\b", "notaconcern"),
     (r"strong fit\b", "strongfit"),
+    # "Okay, good." / "oh good" acknowledge an answer; they are not delight.
+    (r"(?:okay|ok|oh),? good\b", "okay"),
+    (r"(?:i'?m|we'?re) (?:good|fine|all set)\b", "okay"),  # a polite "no thanks"
+    (r"another (?:bug|error|ticket|problem|issue|glitch|crash|fee|charge)s?\b", "anotherproblem"),
+    (r"expect(?:ed|ing) (?:better|more)\b", "expectedbetter"),
+    (r"(?:this|that|it) is a joke\b|(?:that|it)'s a joke\b", "isajoke"),
+    (r"driving (?:me|us) (?:nuts|crazy|mad|insane|up the wall)\b", "drivingmenuts"),
+    (r"(?:doesn'?t|does not|won'?t|will not) work for (?:us|me)\b", "dontwork"),
     (r"no,? wait\b", ""),  # self-correction, not refusal
     # VADER's negation reaches across commas: "not me, sadly" is not "not sad".
     (r"(?:not|no|never) \w+,", "_JOIN"),
@@ -156,46 +183,75 @@ _PHRASE_LIST: list[tuple[str, str]] = [
     (r"(?:you know|i mean|kind of|sort of)\b", ""),
     (r"like (?=(?:a |an |the )?(?:\d|one|two|three|four|five|ten|twenty|fifty|hundred))", ""),
 ]
+# The leading look-ahead lets the regex engine skip non-letters cheaply: ~25 % faster here.
 _PHRASES = re.compile(
-    r"\b(?:" + "|".join(f"(?P<p{i}>{p})" for i, (p, _) in enumerate(_PHRASE_LIST)) + ")"
+    r"(?=[a-z])\b(?:" + "|".join(f"(?P<p{i}>{p})" for i, (p, _) in enumerate(_PHRASE_LIST)) + ")"
 )
 _REPLACEMENT = {f"p{i}": r for i, (_, r) in enumerate(_PHRASE_LIST)}
 
 
 def _phrase(match: re.Match[str]) -> str:
     repl = _REPLACEMENT[match.lastgroup or ""]
-    return match.group(0).replace(" ", "_", 1) if repl == "_JOIN" else repl
+    if repl != "_JOIN":
+        return repl
+    text = match.group(0)
+    # "not me, sadly" keeps "sadly" out of the negation; "not great," is still negated.
+    if text.split(" ", 1)[1].rstrip(",") in _ANALYZER.lexicon:
+        return text
+    return text.replace(" ", "_", 1)
 
 
 # ASR debris: anything that is not a letter, digit, space or ordinary punctuation.
 _DEBRIS = re.compile(r"[^\w\s'.,!?;:\-—]+|_+")
-_SPACES = re.compile(r"\s+")
+_LOOSE_PUNCT = re.compile(r"^[,.;]| [,.!?]")
 _EMPTY_CLAUSES = re.compile(r"(?:\s*,)+(?=\s*[,.!?])|^\s*[,.;]+")
 _SPACE_BEFORE_PUNCT = re.compile(r"\s+(?=[,.!?])")
 _NEGATED = re.compile(r"\b(?:can'?t|cannot|won'?t|don'?t|doesn'?t|didn'?t|isn'?t|not|no|never)\b")
 _SENTENCES = re.compile(r"(?<=[.!?])\s+")
 _SARCASM_WORD = re.compile(
-    r"^(?:oh,? )?(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|terrific|super"
-    r"|nice|thanks a lot|thanks for nothing|yeah,? right|sure you (?:do|are|will))[.!]*$"
+    r"^(?:oh,? )?(?:just )?(?:great|perfect|wonderful|fantastic|brilliant|awesome|lovely|terrific"
+    r"|super|nice|thanks a lot|thanks for nothing|yeah,? right|sure you (?:do|are|will)"
+    r"|can'?t wait)[.!]*$"
 )
-_SARCASM_ANY = re.compile(r"\b(?:thanks for nothing|yeah,? right|oh,? great|oh,? perfect)\b")
+# Irony markers: they set the tone of the whole turn, so bare praise around them is ironic too.
+_SARCASM_ANY = re.compile(
+    r"\b(?:thanks for nothing|yeah,? right|oh,? (?:great|perfect|wonderful|fantastic|joy)\b"
+    r"(?![^.!?]*\bthank)|just (?:great|fantastic|wonderful|brilliant|perfect)[.!])"
+)
 
 # Frustration with the call, the agent or the company. Complaints about the caller's current
 # tool ("the producers hate it", "it's clunky") are pain points, which a sales call welcomes,
 # and conditional objections ("if it can't, that's a deal breaker") are not anger.
 _FRUSTRATION = re.compile(
-    r"\b(?:ridiculous|waste of (?:my |our )?time|what the (?:hell|heck|fuck)|don'?t call me"
-    r"|i want (?:my|a) (?:money|refund)|(?:i'?m|this is) (?:so |really )?frustrat\w*"
+    r"(?=[a-z])\b(?:ridiculous|waste of (?:my |our )?time|what the (?:hell|heck|fuck)|don'?t call me"
+    r"|i want (?:my|a) (?:money|refund)|(?<!not )(?<!n't )frustrat\w*"
     r"|(?:i'?m|this is) (?:so |really )?annoy\w*|fed up|unacceptable|useless|not interested"
-    r"|stop calling|^whatever\b|[.!?] whatever\b|terrible service|scam|why (?:are|do) you"
-    r"(?: already)? call\w*|hang(?:ing)? up|you people|are you kidding|give me a break)",
+    r"|stop calling|(?:^|(?<=[,.!?] ))whatever(?:[.!,]|$| you say)|terrible service|scam|why (?:are|do) you"
+    r"(?: already)? call\w*|hang(?:ing)? up|you people|are you kidding|give me a break"
+    r"|(?<!not )(?<!n't )disappoint\w*|don'?t have time for this|no thanks to"
+    r"|expect(?:ed|ing) better|cancel (?:the|my|our) (?:whole )?(?:account|subscription|plan)"
+    r"|another (?:bug|error|glitch|crash|ticket)|way too (?:expensive|much|complicated)"
+    r"|(?:doesn'?t|won'?t) work for us|we'?ll pass|gave up on|how did you get (?:this|my) number"
+    r"|never signed up|driving (?:me|us) (?:nuts|crazy|mad|insane)|(?:this|that) is a joke"
+    r"|that'?s a joke)",
 )
 _ENTHUSIASM = re.compile(
     r"\b(?:love|loving|awesome|amazing|excellent|fantastic|perfect|exactly what|really "
     r"(?:helpful|useful|useful|great|nice|excited)|so (?:helpful|useful|patient)|excited"
     r"|i'?m sold|lovely|strong fit|that'?s (?:huge|great|awesome|clever)|would be huge"
-    r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait)\b",
+    r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait"
+    r"|(?:that|it) worked|saved (?:me|my|us|our))\b",
 )
+# A short sign-off with no feeling in it ("Thanks, bye.", "Okay. Thanks for your time anyway.")
+# says nothing about the call; the close is judged by what came before it.
+_FAREWELL = re.compile(r"\b(?:bye|goodbye|thanks|thank you|cheers|talk (?:soon|then|later))\b")
+_COURTESY = frozenset(
+    "okay ok alright all right yeah yep yes sure well so and thanks thank you for your the time"
+    " calling call help anyway bye goodbye now cheers too talk soon then later take care have"
+    " a good day one".split()
+)
+_WORD = re.compile(r"[a-z']+")
+_FAREWELL_MAX_WORDS = 8
 
 _ANALYZER = SentimentIntensityAnalyzer()
 for _w in _NEUTRAL_WORDS:
@@ -203,7 +259,8 @@ for _w in _NEUTRAL_WORDS:
 _ANALYZER.lexicon.update(_LEXICON_CHANGES)
 # A turn with no scored word gets 0 from VADER; knowing it up front skips the scorer.
 _SCORED = frozenset(w for w, v in _ANALYZER.lexicon.items() if v)
-_EDGE_PUNCT = "\"'.,!?;:-—()"
+# Lexicon words as VADER sees them once edge punctuation is stripped.
+_TOKEN = re.compile(r"[\w'-]+")
 
 POSITIVE_AT = 0.10
 NEGATIVE_AT = -0.12
@@ -211,38 +268,61 @@ NEGATIVE_AT = -0.12
 
 def clean(text: str) -> str:
     """Lower-case caller text with fillers, ASR debris and known phrases normalised."""
-    low = _DEBRIS.sub(" ", text.lower())
-    low = _PHRASES.sub(_phrase, low)
-    low = _EMPTY_CLAUSES.sub("", _SPACES.sub(" ", low))
-    return _SPACE_BEFORE_PUNCT.sub("", low).strip()
+    low, debris = _DEBRIS.subn(" ", text.lower())
+    low, rewritten = _PHRASES.subn(_phrase, low)
+    low = " ".join(low.split())
+    # Most turns have no filler or debris: the clause tidy-up only runs when it can matter.
+    if debris or rewritten or _LOOSE_PUNCT.search(low):
+        low = _SPACE_BEFORE_PUNCT.sub("", _EMPTY_CLAUSES.sub("", low)).strip()
+    return low
 
 
 def _compound(text: str) -> float:
-    if not text or not any(w.strip(_EDGE_PUNCT) in _SCORED for w in text.split()):
+    if not text or _SCORED.isdisjoint(_TOKEN.findall(text)):
         return 0.0
     return float(_ANALYZER.polarity_scores(text)["compound"])
 
 
-def score_turn(text: str) -> float:
-    """Compound score -1..1 of one caller turn, after cleaning and sarcasm handling."""
-    cleaned = clean(text[:2000])
+def score_turn(text: str, ironic_context: bool = False) -> float:
+    """Compound score -1..1 of one caller turn, after cleaning and sarcasm handling.
+
+    ``ironic_context``: the caller's previous turn was sarcastic or frustrated, so bare praise
+    here ("Great. Can't wait.") reads as irony too.
+    """
+    low = text.lower()
+    return _score(clean(text[:2000]), ironic_context, bool(_FRUSTRATION.search(low)))[0]
+
+
+def _score(cleaned: str, ironic_context: bool, frustrated: bool) -> tuple[float, bool]:
+    """The turn's score and whether it is sarcastic."""
     if not cleaned:
-        return 0.0
-    if _SARCASM_ANY.search(cleaned) or any(
-        _SARCASM_WORD.match(s) for s in _SENTENCES.split(cleaned)
-    ):
+        return 0.0, False
+    sarcastic = bool(_SARCASM_ANY.search(cleaned))
+    parts = [s for s in _SENTENCES.split(cleaned) if s]
+    # Irony or open frustration anywhere in the turn makes its bare praise ironic.
+    marked = sarcastic or frustrated
+    if sarcastic or any(_SARCASM_WORD.match(s) for s in parts):
         # Score sentence by sentence so a bare "great." after a complaint counts against.
         total = 0.0
-        complaint = False
-        parts = [s for s in _SENTENCES.split(cleaned) if s]
+        complaint = ironic_context
         for s in parts:
             c = _compound(s)
-            if _SARCASM_ANY.search(s) or (_SARCASM_WORD.match(s) and complaint):
+            if _SARCASM_ANY.search(s) or (_SARCASM_WORD.match(s) and (complaint or marked)):
                 c = -abs(c) if c else -0.5
             total += c
-            complaint = c < -0.05 or bool(_NEGATED.search(s))
-        return max(-1.0, min(1.0, total / max(1, len(parts)) * 1.5))
-    return _compound(cleaned)
+            complaint = complaint or c < -0.05 or bool(_NEGATED.search(s))
+        return max(-1.0, min(1.0, total / max(1, len(parts)) * 1.5)), sarcastic
+    return _compound(cleaned), sarcastic
+
+
+def is_farewell(text: str, score: float) -> bool:
+    if score != 0.0:
+        return False
+    low = text.lower()
+    words = _WORD.findall(low)
+    # Courtesy only, with room for one name ("Thanks Ava, bye").
+    other = sum(1 for w in words if w not in _COURTESY)
+    return len(words) <= _FAREWELL_MAX_WORDS and other <= 1 and bool(_FAREWELL.search(low))
 
 
 def label(score: float) -> str:
@@ -257,16 +337,32 @@ def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
 
-def overall_score(scores: Sequence[float], enthusiasm: int, frustration: int) -> float:
-    """Call-level score: the close weighs most, markers shift it, one bad close caps it."""
+def overall_score(
+    scores: Sequence[float],
+    enthusiasm: float,
+    frustration: float,
+    farewell: Sequence[bool] = (),
+) -> float:
+    """Call-level score: the close weighs most, markers shift it, one bad close caps it.
+
+    ``farewell`` marks sign-off turns with no feeling in them: the close is judged by the
+    substantive turns before them, not by a polite "thanks, bye".
+    """
     if not scores:
         return 0.0
     n = len(scores)
     third = max(1, n // 3)
+    skip = list(farewell) if len(farewell) == n else [False] * n
     # Before the close, negative words mostly describe the caller's problem (the reason for
     # the call), so they count half; frustration with the call shows up in the markers.
     early = [v if v >= 0 else v / 2 for v in scores[: n - third]]
-    opening, middle, close = early[:third], early[third:], scores[n - third :]
+    opening, middle = early[:third], early[third:]
+    close = [v for v, f in zip(scores[n - third :], skip[n - third :], strict=True) if not f]
+    if not close:
+        # Only sign-offs in the close: the last substantive turn stands in, weighed like
+        # the rest of the early call.
+        substantive = [v if v >= 0 else v / 2 for v, f in zip(scores, skip, strict=True) if not f]
+        close = substantive[-1:] or [0.0]
     base = 0.2 * _mean(opening) + 0.35 * _mean(middle or close) + 0.45 * _mean(close)
     base += 0.07 * min(enthusiasm, 4) - 0.12 * min(frustration, 4)
     # The last word in anger outweighs earlier warmth; a thank-you after anger does not
@@ -277,24 +373,48 @@ def overall_score(scores: Sequence[float], enthusiasm: int, frustration: int) ->
     return max(-1.0, min(1.0, base))
 
 
-@registry.register("sentiment", "1.0.0")
+def close_is_calm(scores: Sequence[float]) -> bool:
+    n = len(scores)
+    return n > 1 and _mean(scores[n - max(1, n // 3) :]) >= 0
+
+
+@registry.register("sentiment", "1.1.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
-    caller = [t for t in view.user_turns if t.text.strip()]
-    scores = [score_turn(t.text) for t in caller]
+    caller = [t for t in view.turns if t.is_user and t.text.strip()]
+    scores: list[float] = []
+    farewell: list[bool] = []
     frustration: list[str] = []
     enthusiasm: list[str] = []
-    for t in caller:
+    frustrated_at: list[int] = []
+    last_enthused = -1
+    ironic = False
+    for pos, t in enumerate(caller):
         low = t.text.lower()
-        frustration += [m.group(0) for m in _FRUSTRATION.finditer(low)]
-        enthusiasm += [m.group(0) for m in _ENTHUSIASM.finditer(low)]
+        found = [m.group(0) for m in _FRUSTRATION.finditer(low)]
+        score, sarcastic = _score(clean(t.text[:2000]), ironic, bool(found))
+        scores.append(score)
+        farewell.append(is_farewell(low, score))
+        frustration += found
+        frustrated_at += [pos] * len(found)
+        happy = [m.group(0) for m in _ENTHUSIASM.finditer(low)]
+        enthusiasm += happy
+        if happy:
+            last_enthused = pos
+        ironic = bool(found) or sarcastic
     n = len(scores)
     third = max(1, n // 3)
+    # Frustration the call later resolved counts half: followed by delight ("that worked, you
+    # saved my afternoon") or, outside the close, by a calm close.
+    calm = close_is_calm(scores)
+    weight = sum(
+        0.5 if at < last_enthused or (calm and at < n - third) else 1.0 for at in frustrated_at
+    )
     segments = {
         "opening": round(_mean(scores[:third]), 3),
         "middle": round(_mean(scores[third : n - third]), 3) if n > 2 * third else None,
         "close": round(_mean(scores[n - third :]), 3) if n else 0.0,
     }
-    score = overall_score(scores, len(enthusiasm), len(frustration))
+    score = overall_score(scores, len(enthusiasm), weight, farewell)
     return {
         "overall": label(score),
         "score": round(score, 3),

@@ -57,6 +57,13 @@ _QUANTITY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 _QUANTITY_HINT = re.compile(r"\b(?:a couple|a few|several|dozens?|handful)\b")
 _ISH = re.compile(r"\b([a-z]+)-ish\b")
+# Any digit or English number word: a cheap test before the number parser runs.
+NUMBERISH = re.compile(
+    r"\d|\b(?:zero|oh|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|"
+    r"sixty|seventy|eighty|ninety|hundred|thousand|million|dozens?|couple|few|several|handful|"
+    r"half|first|second|third|fourth|fifth)"
+)
 
 
 def normalize(text: str) -> str:
@@ -75,6 +82,8 @@ def strip_contacts(low: str) -> str:
 
 def to_digits(low: str) -> str:
     """Spoken numbers as digits ("twenty six" -> "26", "a couple hundred" -> "200")."""
+    if not NUMBERISH.search(low):
+        return low  # no number words: the number parser would return the text unchanged
     text = strip_contacts(low)
     if "-ish" in text:
         text = _ISH.sub(r"\1", text)

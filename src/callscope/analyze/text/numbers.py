@@ -21,9 +21,32 @@ PEOPLE = (
     r"account managers?|account executives?|project managers?|pms?|p m's|of us|of them|"
     r"on the team|in the office|on my team|on our team|in total|total|head ?count|"
     r"salesmen|saleswomen|loan officers?|underwriters?|dentists?|hygienists?|teachers?|"
-    r"instructors?|volunteers|fundraisers?|marketers?|analysts?|operators?|dispatchers?)"
+    r"instructors?|volunteers|fundraisers?|marketers?|analysts?|operators?|dispatchers?|"
+    r"counsel(?:l)?ors?|crew|"
+    r"on (?:the|our|my) (?:[a-z-]+ ){0,2}?(?:side|team|desk|crew|staff|floor))"
 )
 _PEOPLE_RE = re.compile(rf"^(?:[a-z'-]+\s+){{0,2}}?{PEOPLE}\b")
+# An answer to "how many would use it?" may name a role we have no word for ("our three
+# admissions counselors"): a plural noun right after the number.
+_PLURAL_RE = re.compile(r"^(?:[a-z'-]+\s+){0,2}?[a-z'-]{3,}s\b")
+# Headcount of the whole company, not the people who would use the product: "we're about
+# 120 employees", "18 people overall", "the whole org is about thirty".
+_HEADCOUNT_AFTER = re.compile(
+    r"^\s*(?:[a-z'-]+\s+){0,1}?(?:employees|(?:people|folks|staff|of us)\s+(?:overall|in total|"
+    r"in the (?:company|org|organi[sz]ation|business|firm)|at the (?:company|firm|org)|"
+    r"company[- ]wide))\b"
+    r"|^\s*(?:overall|company[- ]wide|in the (?:whole )?(?:company|org|business|firm))\b"
+)
+_HEADCOUNT_BEFORE = re.compile(
+    r"\b(?:company|company's|org|organi[sz]ation|business|firm|agency|brokerage|practice|"
+    r"whole [a-z]+|entire [a-z]+|headcount)\s+(?:is|has|of|'s|employs|totals?)?\s*"
+    r"(?:about |around |roughly |like |maybe |over |almost |nearly |just |only )?$"
+)
+# "twenty-two AEs and four sales engineers", "four estimators and me": parts of one team.
+_JOIN = re.compile(r"^\s*,?\s*(?:and|plus|as well as|\+|&)\s+(?:(?:our|the|my)\s+)?$")
+_PEOPLE_AFTER = re.compile(rf"^(?:[a-z'-]+\s+){{0,1}}?{PEOPLE}\b")
+_SUBSET = re.compile(r"^\d+\s+of\s+(?:us|them)\b")  # "40 people and 6 of us": a part
+_PLUS_ME = re.compile(r"^\s*,?\s*(?:and|plus)\s+(?:me|myself)\b")
 _NUM = re.compile(r"(?<![\d$.,:/])(\d+(?:\.\d+)?)(?![\d%]|\.\d|:\d|\s*(?:%|percent))")
 # What may follow a bare number in an answer ("eight.", "ten or so", "twelve now").
 _BARE_END = re.compile(
@@ -55,7 +78,7 @@ _PERSON_WORD = (
 )
 _ME_AND_N = re.compile(rf"\bme and (?:my |our )?(\d+)\s+(?:[a-z'-]+\s+)?{PEOPLE}")
 _ME_AND_ONE = re.compile(
-    rf"\bme and (?:my |our |one |a |an )?(?:business |co-?|other )?{_PERSON_WORD}\b|"
+    rf"\bme and (?:my |our |one |a |an )?(?:[a-z-]+ ){{0,2}}?{_PERSON_WORD}\b|"
     r"\bme and (?!a\b|an\b|the\b|my\b|our\b|some\b|that\b|this\b|it\b|everything\b|everyone\b|"
     r"\d)([a-z]+)(?=\s*(?:[.,!?;]|$|\band\b|\bwho\b|\bdo\b|\bhandle\b|\bsend\b|\bwould\b))"
 )
@@ -69,6 +92,12 @@ _PERIOD = (
 _RANGE = r"(?P<a>\d+(?:\.\d+)?)(?:\s*(?:to|-|or|and)\s*(?:a\s+|maybe\s+)?(?P<b>\d+(?:\.\d+)?))?"
 _VOLUME_EXPLICIT = re.compile(
     rf"(?<![\d$.,:/]){_RANGE}(?P<between>(?:\s+[a-z'-]+){{0,4}}?)\s*,?\s+{_PERIOD}"
+)
+# The period said first: "each week we send maybe 10 to 15", "per month we are sending 400".
+_VOLUME_LEAD = re.compile(
+    r"(?:^|[.?!,;]\s*|\b(?:and|so|but)\s+)(?:(?:a|per|each|every|in a)\s+(?:typical\s+|normal\s+|"
+    r"given\s+)?(?P<unit>day|week|month|year)|(?P<adj>daily|weekly|monthly))\b"
+    rf"[^.?!,;\d$]{{0,40}}?(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))"
 )
 _VOLUME_BARE = re.compile(rf"(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))")
 _NOT_DOCS = re.compile(
@@ -92,6 +121,8 @@ class Found:
     pos: int
     strong: bool = True
     explicit: bool = True  # for volume: a period was said; for team: a people word was
+    end: int = -1  # team: where the people phrase ends (for "N reps and M engineers")
+    headcount: bool = False  # team: the whole company's size, not the product's users
 
 
 def _num(text: str) -> float:
@@ -101,6 +132,7 @@ def _num(text: str) -> float:
 def team_candidates(digits: str, answering: bool) -> list[Found]:
     """People counts in one caller turn, in order. ``answering``: the agent just asked."""
     found: list[Found] = []
+    role_guess: list[Found] = []
     used: set[int] = set()
     for m in _ME_AND_N.finditer(digits):
         found.append(Found(int(_num(m.group(1))) + 1, m.start()))
@@ -126,13 +158,46 @@ def team_candidates(digits: str, answering: bool) -> list[Found]:
             or (_DEF_REF.search(before) and _REL_AFTER.match(after))
         ):
             continue
-        weak = bool(_POSSESSIVE.search(before))
-        if _PEOPLE_RE.match(after.lstrip()):
-            found.append(Found(int(value), m.start(), strong=not weak))
-        elif answering and _BARE_END.match(after) and not _NOT_DOCS.match(after.lstrip()):
-            found.append(Found(int(value), m.start(), strong=not weak, explicit=False))
+        headcount = bool(_HEADCOUNT_AFTER.match(after) or _HEADCOUNT_BEFORE.search(before))
+        weak = headcount or bool(_POSSESSIVE.search(before))
+        stripped = after.lstrip()
+        people = _PEOPLE_RE.match(stripped)
+        if people is None and answering and not _NOT_DOCS.match(stripped):
+            plural = _PLURAL_RE.match(stripped)
+            if plural:
+                role_guess.append(Found(int(value), m.start(), not weak, True, -1, headcount))
+                continue
+        if people:
+            end = m.end() + (len(after) - len(stripped)) + people.end()
+            found.append(Found(int(value), m.start(), not weak, True, end, headcount))
+        elif answering and _BARE_END.match(after) and not _NOT_DOCS.match(stripped):
+            found.append(Found(int(value), m.start(), not weak, False, -1, headcount))
     found.sort(key=lambda f: f.pos)
-    return found
+    # A plural we have no people word for counts only when nothing else does ("our three
+    # admissions counselors", but not "nine people across the three offices").
+    return _join_parts(digits, found) if found else role_guess
+
+
+def _join_parts(digits: str, found: list[Found]) -> list[Found]:
+    """Add up the parts of one team ("22 AEs and 4 sales engineers", "four estimators and me")."""
+    out: list[Found] = []
+    for f in found:
+        prev = out[-1] if out else None
+        if (
+            prev is not None
+            and prev.end >= 0
+            and f.end >= 0
+            and not (prev.headcount or f.headcount)
+            and _JOIN.match(digits[prev.end : f.pos])
+            and not _SUBSET.match(digits[f.pos : f.end])
+        ):
+            out[-1] = Found(prev.value + f.value, prev.pos, prev.strong or f.strong, True, f.end)
+        else:
+            out.append(f)
+    for i, f in enumerate(out):
+        if f.end >= 0 and _PLUS_ME.match(digits[f.end : f.end + 14]):
+            out[i] = Found(f.value + 1, f.pos, f.strong, True, f.end)
+    return out
 
 
 def pick_team(found: list[Found]) -> int | None:
@@ -152,6 +217,15 @@ def volume_candidates(digits: str, answering: bool, default_unit: str) -> list[F
         unit = m.group("unit") or _ADJ_UNIT[m.group("adj")]
         found.append(Found(_monthly(m.group("a"), m.group("b"), unit), m.start()))
         spans.append((m.start(), m.end()))
+    for m in _VOLUME_LEAD.finditer(digits):
+        if any(s <= m.start("a") < e for s, e in spans):
+            continue
+        after = digits[m.end() : m.end() + 40].lstrip()
+        if _NOT_DOCS.match(after) or _PEOPLE_AFTER.match(after):
+            continue
+        unit = m.group("unit") or _ADJ_UNIT[m.group("adj")]
+        found.append(Found(_monthly(m.group("a"), m.group("b"), unit), m.start("a")))
+        spans.append((m.start("a"), m.end()))
     if answering:
         for m in _VOLUME_BARE.finditer(digits):
             if any(s <= m.start() < e for s, e in spans):

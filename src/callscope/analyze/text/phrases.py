@@ -13,9 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from callscope.analyze.text.normalize import tokens
-
 _SQUASH = re.compile(r"[\s\-.']+")
+_TOKEN = re.compile(r"[a-z0-9]+(?:['.][a-z0-9]+)*")
 MAX_WORDS = 6
 
 
@@ -67,39 +66,50 @@ class PhraseMatcher:
 
     def find(self, low: str, groups: frozenset[str] | None = None) -> list[Hit]:
         """Every phrase of the wanted groups in ``low`` (already normalised)."""
-        toks = tokens(low)
+        spans = [m.span() for m in _TOKEN.finditer(low)]
+        sq = [low[a:b].replace("'", "").replace(".", "") for a, b in spans]
         hits: list[Hit] = []
         taken: dict[str, int] = {}  # per group: first token index still free
-        n = len(toks)
-        sq = [t[0].replace("'", "").replace(".", "") for t in toks]
-        prefixes, exact, wild = self._prefixes, self._exact, self._wild
+        n = len(sq)
+        prefixes, exact, wild, longest = self._prefixes, self._exact, self._wild, self._max
         for i in range(n):
-            found: dict[str, tuple[int, Hit]] = {}
+            first = sq[i]
+            if first not in prefixes and first[:-1] not in prefixes and first not in wild:
+                continue  # most tokens: no phrase starts here
+            found: dict[str, tuple[int, Hit]] | None = None
             joined = ""
-            for j in range(i, min(n, i + self._max)):
+            for j in range(i, min(n, i + longest)):
                 joined += sq[j]
                 if joined not in prefixes and joined[:-1] not in prefixes:
                     break
-                for cand in (joined, joined[:-1] if joined.endswith("s") else None):
-                    if not cand:
+                entries = exact.get(joined)
+                if entries is None and joined.endswith("s"):
+                    entries = exact.get(joined[:-1])
+                if entries is None:
+                    continue
+                for group, vid, phrase in entries:
+                    if groups is not None and group not in groups:
                         continue
-                    for group, vid, phrase in exact.get(cand, ()):
-                        if groups is not None and group not in groups:
-                            continue
-                        found[group] = (j, Hit(group, vid, phrase, toks[i][1], toks[j][2]))
-            for pat in wild.get(sq[i], ()) if wild else ():
+                    if found is None:
+                        found = {}
+                    found[group] = (j, Hit(group, vid, phrase, spans[i][0], spans[j][1]))
+            for pat in wild.get(first, ()):
                 if groups is not None and pat.group not in groups:
                     continue
                 end = i + len(pat.words) - 1
                 if end < n and all(
                     w == "*" or squash(w) == sq[i + k] for k, w in enumerate(pat.words)
                 ):
+                    if found is None:
+                        found = {}
                     prev = found.get(pat.group)
                     if prev is None or prev[0] < end:
                         found[pat.group] = (
                             end,
-                            Hit(pat.group, pat.id, pat.phrase, toks[i][1], toks[end][2]),
+                            Hit(pat.group, pat.id, pat.phrase, spans[i][0], spans[end][1]),
                         )
+            if found is None:
+                continue
             for group, (j, hit) in found.items():
                 if taken.get(group, 0) <= i:
                     hits.append(hit)

@@ -18,8 +18,8 @@ _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|no later than|ahead of)\b")
 _MONTH_CUE = re.compile(
     rf"\b(?P<prep>by|before|until|till|for|in|starting|start|from|so|around|early|mid|late|"
-    rf"end of|beginning of|ahead of)\s+(?:(?:early|mid|late|the end of|the beginning of)\s+)?"
-    rf"(?P<month>{_MONTH_RE})\b"
+    rf"end of|beginning of|ahead of)\s+(?:(?:our|the|my|this|next)\s+)?"
+    rf"(?:(?P<end>early|mid|late|the end of|the beginning of)\s+)?(?P<month>{_MONTH_RE})\b"
 )
 _YEAR_END = re.compile(
     r"\b(?:by|before|until|till|ahead of)\s+(?:the\s+)?(?:end of (?:the |this )?year|"
@@ -28,10 +28,15 @@ _YEAR_END = re.compile(
 _SEASON_CUE = re.compile(
     r"\b(?:by|before|for|in|this|until)\s+(?:the\s+)?(?P<season>spring|summer|fall|autumn|winter)\b"
 )
+# "sometime in Q1", "in the second quarter", "next quarter".
+_QUARTER = re.compile(
+    r"\b(?:q(?P<q>[1-4])|(?P<ord>first|second|third|fourth) quarter|(?P<next>next) quarter)\b"
+)
+_ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _NEXT_MONTH = re.compile(r"\b(?:next month|in a month|in (?P<n>\d+) (?P<u>weeks?|days?|months?))\b")
 _FUTURE = re.compile(
     r"\b(?:want|need|would|'d|will|'ll|going to|gonna|hoping|hope|plan|"
-    r"planning|aim|looking to|should|must|have to|by|before|so)\b"
+    r"planning|aim|looking to|should|must|have to|by|before|so|when)\b"
 )
 
 
@@ -64,8 +69,21 @@ def calendar_timeline(clause: str, today: date) -> str | None:
         return bucket(date(today.year, 12, 31), today)
     m = _MONTH_CUE.search(clause)
     if m and (m.group("prep") != "in" or _FUTURE.search(clause)):
+        month = MONTHS[m.group("month")]
+        if m.group("prep") == "end of" or (m.group("end") or "") in ("late", "the end of"):
+            # "by end of November": the whole month counts, its last day is the target.
+            year = today.year if month >= today.month else today.year + 1
+            last = calendar.monthrange(year, month)[1]
+            return bucket(date(year, month, last), today)
         deadline = bool(_DEADLINE.search(clause[: m.end()]))
-        return bucket(_month_target(MONTHS[m.group("month")], today, deadline), today)
+        return bucket(_month_target(month, today, deadline), today)
+    m = _QUARTER.search(clause)
+    if m:
+        current = (today.month - 1) // 3 + 1
+        if m.group("next"):
+            return "later"
+        q = int(m.group("q")) if m.group("q") else _ORDINAL[m.group("ord")]
+        return "this_quarter" if q == current else "later"
     m = _SEASON_CUE.search(clause)
     if m and _FUTURE.search(clause):
         month = _SEASON_START[m.group("season")]
