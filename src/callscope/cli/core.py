@@ -142,29 +142,33 @@ def register(app: typer.Typer) -> None:
         fmt: Annotated[
             str, typer.Option("--format", "-f", help="json (one object per line) or table")
         ] = "json",
+        jobs: Annotated[
+            int, typer.Option("--jobs", "-j", min=0, help="Processes (0: one per core).")
+        ] = 0,
     ) -> None:
-        """Analyze records and print one result per session."""
-        from callscope.analyze import analyze_to_contract
-        from callscope.contract.parse import expand_paths, read_path
+        """Analyze records and print one result per session, in input order."""
+        from callscope.batch import analyze_paths, default_jobs
+        from callscope.contract.parse import expand_paths
 
         if fmt not in ("json", "table"):
             fail_line(f"--format must be json or table, not {fmt!r}")
             raise typer.Exit(2)
         prof = profile_or_exit()
+        source = State.profile_source or settings().profile
         failures = 0
         rows: list[dict[str, Any]] = []
         write = sys.stdout.buffer.write
-        for path in expand_paths(files):
-            for item in read_path(path):
-                if isinstance(item, RecordError):
-                    failures += 1
-                    fail_line(item)
-                    continue
-                result = analyze_to_contract(item, prof)
-                if fmt == "json":
-                    write(orjson.dumps(result) + b"\n")
-                else:
-                    rows.append(result)
+        outcomes = analyze_paths(
+            expand_paths(files), prof, profile_source=source, jobs=jobs or default_jobs()
+        )
+        for outcome in outcomes:
+            if outcome.result is None:
+                failures += 1
+                fail_line(outcome.error or "unreadable record")
+            elif fmt == "json":
+                write(orjson.dumps(outcome.result) + b"\n")
+            else:
+                rows.append(outcome.result)
         if fmt == "table":
             _print_analysis_table(rows)
         sys.stdout.flush()
