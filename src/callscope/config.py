@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     dashboard_secret: str | None = None  # cookie signing key; generated in data_dir if unset
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
+    sinks: dict[str, Any] | None = None  # the sinks: section; validated by callscope.sinks.config
 
     @field_validator("data_dir")
     @classmethod

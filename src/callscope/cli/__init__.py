@@ -23,6 +23,8 @@ COMMAND_MODULES: list[str] = [
     "governance_cmds",
     "store_cmds",
     "eval_cmds",
+    "sinks_cmds",
+    "dashboard_cmds",
 ]
 
 

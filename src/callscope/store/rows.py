@@ -370,23 +370,23 @@ def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None
             )
         # Latency figures carry no words: they are kept whatever the consent.
         ts = _epoch(t.metrics.get("started_speaking_at")) or _epoch(t.created_at)
-        for name, value in t.metrics.items():
-            if name in _TIMESTAMP_METRICS:
+        for metric, value in t.metrics.items():
+            if metric in _TIMESTAMP_METRICS:
                 continue
             rows.tables["metrics"].append(
-                (sid, ts, name, value, unit_of(name), component_of(name), t.index, "turn")
+                (sid, ts, metric, value, unit_of(metric), component_of(metric), t.index, "turn")
             )
     for event in rec.metrics:
         if not isinstance(event, dict):
             continue
         component = str(event.get("type", "event")).removesuffix("_metrics")
         ts = _epoch(event.get("timestamp")) or rec.started_at
-        for name, value in event.items():
+        for metric, value in event.items():
             num = _float(value)
-            if num is None or name in _TIMESTAMP_METRICS:
+            if num is None or metric in _TIMESTAMP_METRICS:
                 continue
             rows.tables["metrics"].append(
-                (sid, ts, name, num, unit_of(name), component, None, "event")
+                (sid, ts, metric, num, unit_of(metric), component, None, "event")
             )
     integrations = _list(sales.get("integrations"))
     competitors = _list(sales.get("competitors"))
