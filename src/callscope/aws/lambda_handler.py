@@ -11,6 +11,7 @@ attributes intact, so nothing is dropped silently.
 from __future__ import annotations
 
 import base64
+import gzip
 import logging
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
@@ -41,9 +42,14 @@ def record_payload(record: Mapping[str, Any]) -> bytes:
     body = record.get("body")
     if not isinstance(body, str):
         raise ValueError("sqs record has no body")
-    enc = (record.get("messageAttributes") or {}).get("enc") or {}
-    if enc.get("stringValue") == "b64":
+    attrs = record.get("messageAttributes") or {}
+    enc = (attrs.get("enc") or {}).get("stringValue")
+    if enc is None:  # the producer wire format (callscope.queue.wire), e.g. the collector
+        enc = (attrs.get("content_encoding") or {}).get("stringValue")
+    if enc == "b64":
         return base64.b64decode(body, validate=True)
+    if enc == "gzip+base64":
+        return gzip.decompress(base64.b64decode(body, validate=True))
     return body.encode("utf-8")
 
 

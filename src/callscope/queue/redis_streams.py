@@ -9,7 +9,12 @@ which the Lua scripts need):
   the live revision, dropped on ack;
 - ``{s}:lease`` - stream entry id -> token of its current delivery (stale acks are no-ops);
 - ``{s}:delayed`` - sorted set of sessions waiting out a retry backoff (score = due time);
-- ``{s}:dlq`` - dead-letter stream, ``{s}:dlqid`` - session -> its DLQ entry id.
+- ``{s}:dlq`` - dead-letter stream, ``{s}:dlqid`` - session -> its DLQ entry id;
+- ``<s>`` itself (no braces; the same cluster slot) - the ingest stream where producers
+  without the ingest service (the collector's ``redis://HOST:PORT/<s>`` transport, agents in
+  other languages) ``XADD`` records in the producer wire format (``callscope.queue.wire``).
+  ``lease`` adopts those entries first, through the same dedup / revision / priority logic as
+  ``enqueue``, atomically with removing them; undecodable ones go to the DLQ.
 
 Every state change is one Lua script, so a crash between two commands cannot lose or
 duplicate a message. An accepted message is in Redis before ``enqueue`` returns; run Redis
@@ -50,6 +55,7 @@ from callscope.queue.base import (
     content_hash,
     normalize_items,
 )
+from callscope.queue.wire import WireError, decode_producer_message, foreign_key
 
 # KEYS order shared by every script.
 _KEY_NAMES = (
@@ -80,9 +86,7 @@ end
 """
 
 # ARGV: sid, hash, payload, priority, now, hot_threshold
-_ENQUEUE = (
-    _LUA_HEAD
-    + """
+_ENQUEUE_BODY = """
 local sid, h = ARGV[1], ARGV[2]
 local old = redis.call('HGET', K_HASH, sid)
 if old == h then return {'duplicate', tonumber(redis.call('HGET', K_REV, sid))} end
@@ -102,6 +106,38 @@ end
 redis.call('XADD', stream_for(ARGV[4], ARGV[6]), '*', 'sid', sid, 'rev', rev)
 if old then return {'revision', rev} end
 return {'accepted', rev}
+"""
+_ENQUEUE = _LUA_HEAD + _ENQUEUE_BODY
+
+# A producer's entry on the ingest stream (KEYS[14]) becomes an enqueue, atomically with its
+# removal: two consumers racing for one entry (XAUTOCLAIM) enqueue it once.
+# ARGV: as _ENQUEUE, then ingest entry id, group
+_ADOPT = (
+    _LUA_HEAD
+    + """
+local gone = redis.call('XDEL', KEYS[14], ARGV[7]) == 0
+redis.call('XACK', KEYS[14], ARGV[8], ARGV[7])
+if gone then return {'gone', 0} end
+"""
+    + _ENQUEUE_BODY
+)
+
+# An undecodable producer entry: parked in the DLQ under its own key, payload kept.
+# ARGV: key, raw payload, reason, now, ingest entry id, group
+_BURY_FOREIGN = (
+    _LUA_HEAD
+    + """
+local key = ARGV[1]
+local gone = redis.call('XDEL', KEYS[14], ARGV[5]) == 0
+redis.call('XACK', KEYS[14], ARGV[6], ARGV[5])
+if gone then return 0 end
+redis.call('HSET', K_REV, key, 1)
+redis.call('HSET', K_DATA, key, ARGV[2])
+redis.call('HSET', K_ATT, key, 0)
+redis.call('HSET', K_PRIO, key, 0)
+redis.call('HSET', K_ENQ, key, ARGV[4])
+bury(key, 1, 0, ARGV[3], ARGV[4])
+return 1
 """
 )
 
@@ -245,12 +281,17 @@ class RedisStreamsQueue:
         )
         self._keys = [f"{{{stream}}}:{name}" for name in _KEY_NAMES]
         self._hot, self._normal, self._dlq = self._keys[0], self._keys[1], self._keys[2]
+        # The bare name hashes to the same cluster slot as the ``{stream}:*`` keys.
+        self.ingest_stream = stream
+        self._adopt_keys = [*self._keys, stream]
         self._enqueue = self._r.register_script(_ENQUEUE)
         self._claim = self._r.register_script(_CLAIM)
         self._ack = self._r.register_script(_ACK)
         self._nack = self._r.register_script(_NACK)
         self._promote = self._r.register_script(_PROMOTE)
         self._replay = self._r.register_script(_REPLAY)
+        self._adopt = self._r.register_script(_ADOPT)
+        self._bury_foreign = self._r.register_script(_BURY_FOREIGN)
         self._groups_ready = False
 
     @classmethod
@@ -281,7 +322,7 @@ class RedisStreamsQueue:
     def _ensure_groups(self) -> None:
         if self._groups_ready:
             return
-        for stream in (self._hot, self._normal):
+        for stream in (self._hot, self._normal, self.ingest_stream):
             try:
                 self._r.xgroup_create(stream, self.group, id="0", mkstream=True)
             except redis.ResponseError as exc:
@@ -334,6 +375,7 @@ class RedisStreamsQueue:
         with self._guard():
             self._ensure_groups()
             self._promote(keys=self._keys, args=[now, PRIORITY_HOT, 1000])
+            self._adopt_foreign(idle_ms, max_messages, now)
             for stream in (self._hot, self._normal):
                 for _ in range(4):  # bounded: stale entries are dropped, so refill a few times
                     want = max_messages - len(out)
@@ -350,6 +392,55 @@ class RedisStreamsQueue:
                         break
                     out.extend(self._claim_entries(stream, entries, now))
         return out
+
+    def _adopt_foreign(self, idle_ms: int, want: int, now: float) -> int:
+        """Move producer entries from the ingest stream into the queue; returns how many
+        became deliverable. Runs before the hot stream is read, so a hot lead sent by a
+        producer is leased ahead of normal work. Duplicates are dropped here, so it keeps
+        going (bounded) until something is deliverable or the ingest stream is drained."""
+        queued = 0
+        count = max(want, 200)
+        for _ in range(20):
+            entries = self._reclaim(self.ingest_stream, idle_ms, count)
+            if len(entries) < count:
+                read = self._r.xreadgroup(
+                    self.group,
+                    self.consumer,
+                    {self.ingest_stream: ">"},
+                    count=count - len(entries),
+                )
+                for _name, batch in read or []:
+                    entries.extend(e for e in batch if e and e[1])
+            if not entries:
+                break
+            pipe = self._r.pipeline(transaction=False)
+            for entry_id, fields in entries:
+                eid = _s(entry_id)
+                try:
+                    m = decode_producer_message(
+                        fields.get(b"session_id"),
+                        fields.get(b"payload"),
+                        fields.get(b"content_encoding"),
+                        fields.get(b"priority"),
+                    )
+                except WireError as exc:
+                    key, what = foreign_key(fields.get(b"session_id"), eid)
+                    args: list[Any] = [
+                        key, fields.get(b"payload") or b"", f"{what}: {exc}", now, eid, self.group,
+                    ]  # fmt: skip
+                    self._bury_foreign(keys=self._adopt_keys, args=args, client=pipe)
+                    continue
+                args = [
+                    m.session_id, content_hash(m.payload), m.payload, m.priority, now,
+                    PRIORITY_HOT, eid, self.group,
+                ]  # fmt: skip
+                self._adopt(keys=self._adopt_keys, args=args, client=pipe)
+            for reply in pipe.execute():
+                if isinstance(reply, list) and _s(reply[0]) in ("accepted", "revision"):
+                    queued += 1
+            if queued >= want:
+                break
+        return queued
 
     def _reclaim(self, stream: str, idle_ms: int, want: int) -> list[Any]:
         """Entries whose consumer held them longer than the visibility timeout (died)."""
@@ -477,9 +568,27 @@ class RedisStreamsQueue:
                 sid = _s(fields[b"sid"])
                 if sid not in doomed and predicate(sid, fields.get(b"reason", b"")):
                     doomed.add(sid)
+            # Producer entries not adopted yet: the payload may be compressed, so decode it.
+            waiting: list[tuple[Any, str]] = []
+            for eid, fields in self._r.xrange(self.ingest_stream):
+                raw_sid = fields.get(b"session_id") or b""
+                sid = raw_sid.decode("utf-8", "replace")
+                try:
+                    text = decode_producer_message(
+                        raw_sid, fields.get(b"payload"), fields.get(b"content_encoding")
+                    ).payload
+                except WireError:
+                    text = bytes(fields.get(b"payload") or b"")
+                waiting.append((eid, sid))
+                if sid and sid not in doomed and predicate(sid, text):
+                    doomed.add(sid)
             if not doomed:
                 return []
             pipe = self._r.pipeline(transaction=False)
+            for eid, sid in waiting:
+                if sid in doomed:
+                    pipe.xack(self.ingest_stream, self.group, eid)
+                    pipe.xdel(self.ingest_stream, eid)
             for stream in (self._hot, self._normal):
                 for eid, fields in self._r.xrange(stream):
                     if _s(fields[b"sid"]) in doomed:
@@ -507,6 +616,8 @@ class RedisStreamsQueue:
                 pipe.xinfo_groups(stream)
             pipe.zcard(self._keys[11])
             pipe.xlen(self._dlq)
+            pipe.xlen(self.ingest_stream)
+            pipe.xinfo_groups(self.ingest_stream)
             replies = pipe.execute()
             ready = leased = 0
             oldest: float | None = None
@@ -519,6 +630,12 @@ class RedisStreamsQueue:
                 if enq is not None and (oldest is None or enq < oldest):
                     oldest = enq
             delayed, dead = int(replies[6]), int(replies[7])
+            # Producer entries not yet adopted are waiting work too (their age: the entry id).
+            ready += int(replies[8])
+            head = self._first_undelivered_id(self.ingest_stream, replies[9])
+            if head is not None:
+                first = int(head.split("-", 1)[0]) / 1000
+                oldest = first if oldest is None else min(oldest, first)
         return QueueStats(
             ready=ready + delayed,
             leased=leased,
@@ -535,6 +652,11 @@ class RedisStreamsQueue:
             return None
         raw = self._r.hget(self._keys[8], head[0][1][b"sid"])
         return None if raw is None else float(raw)
+
+    def _first_undelivered_id(self, stream: str, groups: list[dict[str, Any]]) -> str | None:
+        last = next((g["last-delivered-id"] for g in groups if _s(g["name"]) == self.group), None)
+        head = self._r.xrange(stream, min="-" if last is None else "(" + _s(last), count=1)
+        return _s(head[0][0]) if head else None
 
     def ping(self) -> bool:
         try:

@@ -16,11 +16,19 @@ is already done or superseded, and to ignore stale receipts. Each message also c
 dedup by ``(session_id, revision)`` at the warehouse, whose writes are idempotent upserts.
 Producer and consumer share the file when they run on one host (the usual self-hosted
 setup); across hosts the warehouse upsert is the backstop. No DynamoDB needed.
+
+Producers without the ingest service (the collector's ``sqs://`` transport, agents in other
+languages) send the producer wire format (``callscope.queue.wire``: body = record JSON,
+attribute ``session_id``, optional ``content_encoding`` and ``priority``) to ``<name>``.
+Such a message has no ``rev`` attribute; ``lease`` adopts it through the same dedup /
+revision / priority logic as ``enqueue`` (re-sent in our format to ``<name>`` or
+``<name>-hot``, then deleted), and parks an undecodable one in the DLQ with the reason.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import math
 import os
 import re
@@ -54,6 +62,7 @@ from callscope.queue.base import (
     content_hash,
     normalize_items,
 )
+from callscope.queue.wire import WireError, decode_producer_message, foreign_key
 
 SQS_MAX_BYTES = 262_144
 _ATTR_ROOM = 2_048  # what our message attributes take, with margin
@@ -90,12 +99,28 @@ def _encode(payload: bytes) -> tuple[str, str]:
 
 
 def _decode(body: str, encoding: str) -> bytes:
+    if encoding == "gzip+base64":  # an adopted producer record too large to send plain
+        return gzip.decompress(base64.b64decode(body))
     return base64.b64decode(body) if encoding == "b64" else body.encode("utf-8")
+
+
+def _fits(body: str) -> bool:
+    return len(body.encode("utf-8")) + _ATTR_ROOM <= SQS_MAX_BYTES
+
+
+# Attributes of the producer wire format, kept on a dead letter so a replay re-adopts it.
+_WIRE_ATTRS = ("session_id", "content_encoding", "priority")
 
 
 def _attr(msg: dict[str, Any], name: str, default: str = "") -> str:
     value = msg.get("MessageAttributes", {}).get(name)
-    return str(value["StringValue"]) if value else default
+    if not value:
+        return default
+    if "StringValue" in value:
+        return str(value["StringValue"])
+    # A foreign producer may send a Binary attribute; read it as UTF-8, never crash on it.
+    raw = value.get("BinaryValue")
+    return raw.decode("utf-8", "replace") if isinstance(raw, bytes) else default
 
 
 def _str_attrs(**values: object) -> dict[str, Any]:
@@ -304,24 +329,120 @@ class SqsQueue:
         vt = min(_MAX_VISIBILITY, max(1, math.ceil(visibility_timeout)))
         out: list[Message] = []
         with self._guard():
-            for url in (self.hot_url, self.queue_url):
-                for _ in range(max(1, math.ceil(max_messages / 10)) + 2):
-                    want = max_messages - len(out)
-                    if want <= 0:
+            # A producer's hot lead arrives on the normal queue and is re-routed to the hot
+            # one: the scan then starts over from the hot queue (bounded), so it is leased
+            # ahead of normal work.
+            for _ in range(3):
+                routed_hot = False
+                for url in (self.hot_url, self.queue_url):
+                    routed_hot = self._lease_from(url, max_messages, vt, out) or routed_hot
+                    if routed_hot:
                         break
-                    reply = self._sqs.receive_message(
-                        QueueUrl=url,
-                        MaxNumberOfMessages=min(10, want),
-                        VisibilityTimeout=vt,
-                        WaitTimeSeconds=self._wait,
-                        AttributeNames=["All"],
-                        MessageAttributeNames=["All"],
-                    )
-                    raw = reply.get("Messages") or []
-                    if not raw:
-                        break
-                    out.extend(self._accept(url, raw))
+                if not routed_hot or len(out) >= max_messages:
+                    break
         return out
+
+    def _lease_from(self, url: str, max_messages: int, vt: int, out: list[Message]) -> bool:
+        """Receive from ``url`` into ``out``; True when a producer message went to hot."""
+        rounds = max(1, math.ceil(max_messages / 10)) + 2
+        foreign_rounds = 50  # rounds that only adopted (or dropped) producer messages
+        while rounds > 0 and foreign_rounds > 0:
+            want = max_messages - len(out)
+            if want <= 0:
+                break
+            reply = self._sqs.receive_message(
+                QueueUrl=url,
+                MaxNumberOfMessages=min(10, want),
+                VisibilityTimeout=vt,
+                WaitTimeSeconds=self._wait,
+                AttributeNames=["All"],
+                MessageAttributeNames=["All"],
+            )
+            raw = reply.get("Messages") or []
+            if not raw:
+                break
+            foreign = [m for m in raw if "rev" not in m.get("MessageAttributes", {})]
+            ours = [m for m in raw if "rev" in m.get("MessageAttributes", {})]
+            if ours:
+                rounds -= 1
+                out.extend(self._accept(url, ours))
+            else:
+                foreign_rounds -= 1
+            if foreign and self._adopt(url, foreign) and url != self.hot_url:
+                return True
+        return False
+
+    def _adopt(self, url: str, raw: list[dict[str, Any]]) -> bool:
+        """Producer wire-format messages into our format; True if any went to the hot queue."""
+        routed_hot = False
+        for msg in raw:
+            try:
+                m = decode_producer_message(
+                    _attr(msg, "session_id") or None,
+                    msg.get("Body"),
+                    _attr(msg, "content_encoding") or None,
+                    _attr(msg, "priority") or None,
+                )
+            except WireError as exc:
+                self._bury_foreign(url, msg, str(exc))
+                continue
+            body, enc = _encode(m.payload)
+            if not _fits(body):
+                body, enc = (
+                    base64.b64encode(gzip.compress(m.payload, 6)).decode("ascii"),
+                    ("gzip+base64"),
+                )
+            if not _fits(body):
+                self._bury_foreign(url, msg, "record too large for an SQS message once decoded")
+                continue
+            h = content_hash(m.payload)
+            with self._tx() as db:
+                row = db.execute(
+                    "SELECT hash, revision FROM sessions WHERE session_id = ?", (m.session_id,)
+                ).fetchone()
+                if row is None or row[0] != h:
+                    rev = 1 if row is None else row[1] + 1
+                    db.execute(
+                        "INSERT INTO sessions (session_id, hash, revision) VALUES (?, ?, ?) "
+                        "ON CONFLICT(session_id) DO UPDATE SET hash = excluded.hash, "
+                        "revision = excluded.revision, receipt = NULL",
+                        (m.session_id, h, rev),
+                    )
+                    hot = m.priority >= PRIORITY_HOT
+                    routed_hot = routed_hot or hot
+                    attrs = _str_attrs(
+                        sid=m.session_id, rev=rev, hash=h, prio=m.priority, enc=enc,
+                        enq=f"{self._clock():.6f}",
+                    )  # fmt: skip
+                    # Inside the transaction: if SQS refuses, the revision is not recorded
+                    # and the producer's message, still there, is adopted again later.
+                    self._sqs.send_message(
+                        QueueUrl=self.hot_url if hot else self.queue_url,
+                        MessageBody=body,
+                        MessageAttributes=attrs,
+                    )
+            # Duplicate or adopted: the producer's copy is done with. A crash before this
+            # delete re-adopts it later as a duplicate.
+            self._sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+        return routed_hot
+
+    def _bury_foreign(self, url: str, msg: dict[str, Any], why: str) -> None:
+        key, what = foreign_key(_attr(msg, "session_id") or None, str(msg.get("MessageId", "")))
+        kept = {k: v for k, v in msg.get("MessageAttributes", {}).items() if k in _WIRE_ATTRS}
+        attrs = {
+            **kept,
+            **_str_attrs(
+                sid=key, prio=0, enc="utf8", enq=f"{self._clock():.6f}",
+                reason=f"{what}: {why}"[:1000], attempts=0, failed_at=f"{self._clock():.6f}",
+            ),
+        }  # fmt: skip
+        body = msg.get("Body")
+        self._sqs.send_message(
+            QueueUrl=self.dlq_url,
+            MessageBody=body if isinstance(body, str) and body else "(empty)",
+            MessageAttributes=attrs,
+        )
+        self._sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
 
     def _accept(self, url: str, raw: list[dict[str, Any]]) -> list[Message]:
         out: list[Message] = []
@@ -497,7 +618,7 @@ class SqsQueue:
                 attrs = {
                     k: v
                     for k, v in msg.get("MessageAttributes", {}).items()
-                    if k in {"sid", "rev", "hash", "prio", "enc", "enq"}
+                    if k in {"sid", "rev", "hash", "prio", "enc", "enq", *_WIRE_ATTRS}
                 }
                 url = self.hot_url if prio >= PRIORITY_HOT else self.queue_url
                 # A fresh message: SQS's receive count (our attempts) starts over.
