@@ -34,6 +34,7 @@ class Unit:
 class Outcome:
     result: dict[str, object] | None
     error: str | None
+    source: str = ""
 
 
 def plan(paths: list[Path]) -> list[Unit]:
@@ -64,9 +65,9 @@ def run_unit(unit: Unit, profile: Profile) -> list[Outcome]:
                 base, _, line = item.source.rpartition(":")
                 if line.isdigit():
                     item.source = f"{base}:{int(line) + unit.first_line - 1}"
-            out.append(Outcome(None, str(item)))
+            out.append(Outcome(None, str(item), unit.path))
         else:
-            out.append(Outcome(analyze_to_contract(item, profile), None))
+            out.append(Outcome(analyze_to_contract(item, profile), None, unit.path))
     return out
 
 
@@ -81,7 +82,7 @@ def _init(profile_source: str | None) -> None:
 def _run_in_pool(unit: Unit) -> bytes:
     assert _PROFILE is not None
     # Results cross the process boundary as JSON bytes: cheaper to pickle than dicts.
-    return orjson.dumps([[o.result, o.error] for o in run_unit(unit, _PROFILE)])
+    return orjson.dumps([[o.result, o.error, o.source] for o in run_unit(unit, _PROFILE)])
 
 
 def analyze_paths(
@@ -95,8 +96,8 @@ def analyze_paths(
         return
     with ProcessPoolExecutor(jobs, initializer=_init, initargs=(profile_source,)) as pool:
         for blob in pool.map(_run_in_pool, units):
-            for result, error in orjson.loads(blob):
-                yield Outcome(result, error)
+            for result, error, source in orjson.loads(blob):
+                yield Outcome(result, error, source)
 
 
 def default_jobs() -> int:

@@ -193,3 +193,32 @@ def test_schema_prints_json_schema() -> None:
     proc = run("schema")
     assert proc.returncode == 0
     assert "session_id" in json.loads(proc.stdout)["properties"]
+
+
+def test_analyze_same_session_twice_is_reported_once(tmp_path: Path, good_record: dict) -> None:
+    a = tmp_path / "a.json"
+    b = tmp_path / "b.json"
+    a.write_bytes(orjson.dumps(good_record))
+    b.write_bytes(orjson.dumps(good_record))
+    proc = run("analyze", str(a), str(b))
+    assert proc.returncode == 1
+    assert len(proc.stdout.splitlines()) == 1
+    line = proc.stderr.strip()
+    assert str(b) in line and "duplicate session_id" in line and str(a) in line
+
+
+def test_analyze_directory_with_one_bad_file(tmp_path: Path, dev_cases: list[Path]) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for case in dev_cases[:4]:
+        (src / case.name).write_bytes(orjson.dumps(json.loads(case.read_text())["record"]))
+    (src / "dev_002b.json").write_bytes(b"\x00\x01 not json")
+    proc = run("analyze", str(src), "--jobs", "2")
+    assert proc.returncode == 1
+    assert [json.loads(x)["session_id"] for x in proc.stdout.splitlines()] == [
+        "room-dev_001",
+        "room-dev_002",
+        "room-dev_003",
+        "room-dev_004",
+    ]
+    assert "dev_002b.json" in proc.stderr and "Traceback" not in proc.stderr

@@ -161,11 +161,23 @@ def register(app: typer.Typer) -> None:
         outcomes = analyze_paths(
             expand_paths(files), prof, profile_source=source, jobs=jobs or default_jobs()
         )
+        seen: dict[str, str] = {}
         for outcome in outcomes:
             if outcome.result is None:
                 failures += 1
                 fail_line(outcome.error or "unreadable record")
-            elif fmt == "json":
+                continue
+            sid = str(outcome.result.get("session_id"))
+            if sid in seen:
+                # One session, one result: a second copy is reported, not printed twice.
+                failures += 1
+                fail_line(
+                    f"{outcome.source}: duplicate session_id {sid!r} "
+                    f"(already analyzed from {seen[sid]}) at session_id"
+                )
+                continue
+            seen[sid] = outcome.source
+            if fmt == "json":
                 write(orjson.dumps(outcome.result) + b"\n")
             else:
                 rows.append(outcome.result)
