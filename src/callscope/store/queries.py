@@ -19,7 +19,7 @@ from typing import Any, Protocol
 import orjson
 
 from callscope.store.base import Store
-from callscope.store.rollups import UNKNOWN, percentile_from_hist
+from callscope.store.rollups import SEARCH_TEXT, UNKNOWN, dialect_of, percentile_from_hist
 
 TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
 QUALIFIED_TIERS: tuple[str, ...] = ("tier_1", "tier_2")
@@ -997,11 +997,21 @@ def sessions_list(
 ) -> list[dict[str, Any]]:
     where, params = _session_where(f)
     if q:
-        where += (
-            " AND (s.session_id LIKE :q OR s.user_email LIKE :q OR "
-            "LOWER(s.user_name) LIKE :q OR LOWER(s.company) LIKE :q)"
-        )
-        params["q"] = f"%{q.lower().replace('%', '').replace('_', '')}%"
+        if dialect_of(store) == "postgres":
+            # One expression, the one the trigram index covers.
+            where += f" AND {SEARCH_TEXT} LIKE :q ESCAPE '\\'"
+        else:
+            # DuckDB scans; separate LIKEs short-circuit and skip building the whole text.
+            where += (
+                " AND ("
+                + " OR ".join(
+                    f"LOWER(s.{c}) LIKE :q ESCAPE '\\'"
+                    for c in ("session_id", "user_email", "user_name", "company")
+                )
+                + ")"
+            )
+        escaped = q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        params["q"] = f"%{escaped}%"
     if before is not None:
         where += " AND s.started_at < :before"
         params["before"] = before

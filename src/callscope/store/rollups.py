@@ -13,6 +13,7 @@ run through ``Store.execute`` — the same statements on DuckDB and PostgreSQL.
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 from collections.abc import Sequence
@@ -20,7 +21,9 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from callscope.store.base import Store
+from callscope.store.base import Store, StoreError
+
+log = logging.getLogger(__name__)
 
 BUCKET_BASE = 1.05
 _LN_BASE = math.log(BUCKET_BASE)
@@ -91,6 +94,11 @@ DDL: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS ix_dash_sessions_processed_at ON sessions (processed_at)",
     "CREATE INDEX IF NOT EXISTS ix_dash_sessions_score ON sessions (lead_score, started_at)",
 )
+# What the session list's search box matches (the same expression is indexed on PostgreSQL).
+SEARCH_TEXT = (
+    "LOWER(COALESCE(session_id, '') || ' ' || COALESCE(user_email, '') || ' ' || "
+    "COALESCE(user_name, '') || ' ' || COALESCE(company, ''))"
+)
 ROLLUP_TABLES: tuple[str, ...] = ("dash_daily", "dash_latency", "dash_labels", "dash_kb_failed")
 
 # The sessions of the refreshed window with the dimension columns normalised.
@@ -103,8 +111,7 @@ FROM sessions s
 WHERE s.started_at >= :lo AND s.started_at < :hi
 """
 
-_DAILY = f"""
-INSERT INTO dash_daily ({DIMS}, {", ".join(DAILY_COUNTERS)})
+_DAILY_SELECT = f"""
 SELECT CAST(s.started_at AS DATE),
        COALESCE(s.agent_name, '{UNKNOWN}'), COALESCE(s.agent_version, '{UNKNOWN}'),
        COALESCE(s.lead_tier, 'unqualified'),
@@ -140,27 +147,57 @@ SELECT CAST(s.started_at AS DATE),
        SUM(COALESCE(g.has_competitor, 0)),
        SUM(COALESCE(g.has_objection, 0))
 FROM sessions s
-LEFT JOIN leads l ON l.session_id = s.session_id
-LEFT JOIN (
-    SELECT ls.session_id,
-           MAX(CASE WHEN ls.kind = 'integration' THEN 1 ELSE 0 END) AS has_integration,
-           MAX(CASE WHEN ls.kind = 'competitor' THEN 1 ELSE 0 END) AS has_competitor,
-           MAX(CASE WHEN ls.kind = 'objection' THEN 1 ELSE 0 END) AS has_objection
-    FROM lead_signals ls JOIN sessions s2 ON s2.session_id = ls.session_id
-    WHERE s2.started_at >= :lo AND s2.started_at < :hi
-    GROUP BY ls.session_id
-) g ON g.session_id = s.session_id
-LEFT JOIN (
-    SELECT tc.session_id,
-           SUM(CASE WHEN tc.kind = 'meeting' AND NOT COALESCE(tc.ok, FALSE) THEN 1 ELSE 0 END)
-             AS meeting_failed
-    FROM tool_calls tc JOIN sessions s3 ON s3.session_id = tc.session_id
-    WHERE s3.started_at >= :lo AND s3.started_at < :hi AND tc.kind = 'meeting'
-    GROUP BY tc.session_id
-) t ON t.session_id = s.session_id
-WHERE s.started_at >= :lo AND s.started_at < :hi
-GROUP BY 1, 2, 3, 4
 """
+_SIGNAL_FLAGS = """
+    MAX(CASE WHEN ls.kind = 'integration' THEN 1 ELSE 0 END) AS has_integration,
+    MAX(CASE WHEN ls.kind = 'competitor' THEN 1 ELSE 0 END) AS has_competitor,
+    MAX(CASE WHEN ls.kind = 'objection' THEN 1 ELSE 0 END) AS has_objection"""
+_MEETING_FAILED = """
+    SUM(CASE WHEN NOT COALESCE(tc.ok, FALSE) THEN 1 ELSE 0 END) AS meeting_failed"""
+_IN_RANGE = "s.started_at >= :lo AND s.started_at < :hi"
+
+
+def _daily_sql(lateral: bool) -> str:
+    if lateral:
+        # One day's sessions: per-session index lookups beat scanning the child tables.
+        joins = f"""
+LEFT JOIN leads l ON l.session_id = s.session_id
+LEFT JOIN LATERAL (SELECT {_SIGNAL_FLAGS} FROM lead_signals ls
+                   WHERE ls.session_id = s.session_id) g ON TRUE
+LEFT JOIN LATERAL (SELECT {_MEETING_FAILED} FROM tool_calls tc
+                   WHERE tc.session_id = s.session_id AND tc.kind = 'meeting') t ON TRUE
+"""
+    else:
+        joins = f"""
+LEFT JOIN leads l ON l.session_id = s.session_id
+LEFT JOIN (SELECT ls.session_id, {_SIGNAL_FLAGS}
+           FROM lead_signals ls JOIN sessions s ON s.session_id = ls.session_id
+           WHERE {_IN_RANGE} GROUP BY ls.session_id) g ON g.session_id = s.session_id
+LEFT JOIN (SELECT tc.session_id, {_MEETING_FAILED}
+           FROM tool_calls tc JOIN sessions s ON s.session_id = tc.session_id
+           WHERE {_IN_RANGE} AND tc.kind = 'meeting' GROUP BY tc.session_id) t
+       ON t.session_id = s.session_id
+"""
+    return (
+        f"INSERT INTO dash_daily ({DIMS}, {', '.join(DAILY_COUNTERS)}) {_DAILY_SELECT}"
+        f"{joins} WHERE {_IN_RANGE} GROUP BY 1, 2, 3, 4"
+    )
+
+
+def _child(table: str, alias: str, lateral: bool, where: str = "") -> str:
+    """Join one child table to the window's sessions ``b``.
+
+    ``lateral``: a correlated subquery per session that the planner may not flatten
+    (``OFFSET 0``), so PostgreSQL looks each session up by index instead of scanning the
+    whole child table for a one-day refresh. DuckDB decorrelates it into a hash join anyway.
+    """
+    cond = f" AND {where}" if where else ""
+    if lateral:
+        return (
+            f"CROSS JOIN LATERAL (SELECT * FROM {table} {alias} "
+            f"WHERE {alias}.session_id = b.session_id{cond} OFFSET 0) {alias}"
+        )
+    return f"JOIN {table} {alias} ON {alias}.session_id = b.session_id{cond}"
 
 
 def _bucket(expr: str) -> str:
@@ -176,26 +213,41 @@ _TURN_COMPONENTS: dict[str, str] = {
     "llm_ttft": "llm_ttft_ms",
     "tts_ttfb": "tts_ttfb_ms",
 }
+_DIMS_B = "b.day, b.agent_name, b.agent_version, b.tier"
 
 
-def _latency_sql() -> str:
-    parts = [
-        f"SELECT b.day, b.agent_name, b.agent_version, b.tier, '{name}' AS component, "
-        f"{_bucket('tr.' + col)} AS bucket FROM ({_BASE}) b "
-        f"JOIN transcripts tr ON tr.session_id = b.session_id WHERE tr.{col} IS NOT NULL"
-        for name, col in _TURN_COMPONENTS.items()
-    ]
-    parts.append(
-        "SELECT b.day, b.agent_name, b.agent_version, b.tier, 'llm_tps' AS component, "
-        f"{_bucket('m.value')} AS bucket FROM ({_BASE}) b "
-        "JOIN metrics m ON m.session_id = b.session_id "
-        "WHERE m.unit = 'tokens/s' AND m.value IS NOT NULL"
+def _values(alias: str, col: str, names: list[str]) -> str:
+    rows = ", ".join(f"('{n}')" for n in names)
+    return f"(VALUES {rows}) AS {alias}({col})"
+
+
+def _case(selector: str, mapping: dict[str, str]) -> str:
+    whens = " ".join(f"WHEN '{k}' THEN {v}" for k, v in mapping.items())
+    return f"(CASE {selector} {whens} END)"
+
+
+_TPS = "m.unit = 'tokens/s'"
+
+
+def _latency_sql(lateral: bool) -> str:
+    # One pass over the transcript rows, unpivoted into one value per component.
+    value = _case("c.component", {k: f"tr.{v}" for k, v in _TURN_COMPONENTS.items()})
+    turns = (
+        f"SELECT {_DIMS_B}, c.component AS component, {_bucket(value)} AS bucket "
+        f"FROM ({_BASE}) b {_child('transcripts', 'tr', lateral)} "
+        f"CROSS JOIN {_values('c', 'component', list(_TURN_COMPONENTS))} "
+        f"WHERE {value} IS NOT NULL"
+    )
+    tps = (
+        f"SELECT {_DIMS_B}, 'llm_tps' AS component, {_bucket('m.value')} AS bucket "
+        f"FROM ({_BASE}) b "
+        f"{_child('metrics', 'm', lateral, where=_TPS)} "
+        "WHERE m.value IS NOT NULL"
     )
     return (
         f"INSERT INTO dash_latency ({DIMS}, component, bucket, n) "
-        f"SELECT {DIMS}, component, bucket, COUNT(*) FROM ("
-        + " UNION ALL ".join(parts)
-        + f") x GROUP BY {DIMS}, component, bucket"
+        f"SELECT {DIMS}, component, bucket, COUNT(*) FROM ({turns} UNION ALL {tps}) x "
+        f"GROUP BY {DIMS}, component, bucket"
     )
 
 
@@ -214,20 +266,18 @@ def _band(expr: str, edges: Sequence[float], unit: str) -> str:
 PACKET_LOSS_EDGES = (0.5, 1.0, 2.0, 5.0)
 JITTER_EDGES = (10.0, 20.0, 30.0, 50.0)
 
-
 # Keyed JSON objects of the performance analyzer, unnested per dialect: the only statements
 # that differ between DuckDB and PostgreSQL (json_keys vs jsonb_each_text).
 _JSON_MAPS = {"cost_provider": "cost_by_provider", "error_source": "errors_by_source"}
 
 
 def _json_map_sql(dialect: str) -> list[str]:
-    dims = "b.day, b.agent_name, b.agent_version, b.tier"
     out = []
     for kind, key in _JSON_MAPS.items():
         obj = f"s.analysis->'performance'->'{key}'"
         if dialect == "postgres":
             out.append(
-                f"SELECT {dims}, '{kind}' AS kind, e.k AS label, "
+                f"SELECT {_DIMS_B}, '{kind}' AS kind, e.k AS label, "
                 "CAST(e.v AS DOUBLE PRECISION) AS amount "
                 f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
                 f"CROSS JOIN LATERAL jsonb_each_text(CASE WHEN jsonb_typeof({obj}) = 'object' "
@@ -237,49 +287,44 @@ def _json_map_sql(dialect: str) -> list[str]:
             out.append(
                 f"SELECT day, agent_name, agent_version, tier, '{kind}' AS kind, k AS label, "
                 "TRY_CAST(obj->>k AS DOUBLE) AS amount FROM ("
-                f"SELECT {dims}, {obj} AS obj, UNNEST(json_keys({obj})) AS k "
+                f"SELECT {_DIMS_B}, {obj} AS obj, UNNEST(json_keys({obj})) AS k "
                 f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
                 f"WHERE json_type({obj}) = 'OBJECT') j"
             )
     return out
 
 
-def _labels_sql(dialect: str) -> str:
-    dims = "b.day, b.agent_name, b.agent_version, b.tier"
-    session_labels = {
-        "browser": "s.device_browser",
-        "os": "s.device_os",
-        "region": "s.device_location",
-        "packet_loss": _band("s.packet_loss_pct", PACKET_LOSS_EDGES, " %"),
-        "jitter": _band("s.jitter_ms", JITTER_EDGES, " ms"),
-        "close_reason": "s.close_reason",
-    }
+_SESSION_LABELS: dict[str, str] = {
+    "browser": "s.device_browser",
+    "os": "s.device_os",
+    "region": "s.device_location",
+    "packet_loss": _band("s.packet_loss_pct", PACKET_LOSS_EDGES, " %"),
+    "jitter": _band("s.jitter_ms", JITTER_EDGES, " ms"),
+    "close_reason": "s.close_reason",
+}
+_LEAD_LABELS: dict[str, str] = {
+    k: f"l.{k}" for k in ("use_case", "industry", "current_tool", "timeline")
+}
+
+
+def _labels_sql(dialect: str, lateral: bool) -> str:
+    # Session attributes: one pass over the window's sessions, unpivoted per kind.
+    label = _case("k.kind", _SESSION_LABELS)
+    lead_label = _case("k.kind", _LEAD_LABELS)
     parts = [
-        f"SELECT {dims}, '{kind}' AS kind, COALESCE({expr}, 'unknown') AS label, 1.0 AS amount "
-        f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id"
-        for kind, expr in session_labels.items()
+        f"SELECT {_DIMS_B}, k.kind AS kind, COALESCE({label}, 'unknown') AS label, "
+        f"1.0 AS amount FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
+        f"CROSS JOIN {_values('k', 'kind', list(_SESSION_LABELS))}",
+        f"SELECT {_DIMS_B}, ls.kind AS kind, ls.value AS label, 1.0 AS amount "
+        f"FROM ({_BASE}) b {_child('lead_signals', 'ls', lateral)}",
+        f"SELECT {_DIMS_B}, 'tool_error' AS kind, COALESCE(tc.name, 'unknown') AS label, "
+        f"1.0 AS amount FROM ({_BASE}) b {_child('tool_calls', 'tc', lateral)} "
+        "WHERE tc.is_error OR NOT COALESCE(tc.ok, TRUE)",
+        f"SELECT {_DIMS_B}, k.kind AS kind, {lead_label} AS label, 1.0 AS amount "
+        f"FROM ({_BASE}) b JOIN leads l ON l.session_id = b.session_id "
+        f"CROSS JOIN {_values('k', 'kind', list(_LEAD_LABELS))} WHERE {lead_label} IS NOT NULL",
+        *_json_map_sql(dialect),
     ]
-    parts.append(
-        f"SELECT {dims}, ls.kind AS kind, ls.value AS label, 1.0 AS amount FROM ({_BASE}) b "
-        "JOIN lead_signals ls ON ls.session_id = b.session_id"
-    )
-    parts.append(
-        f"SELECT {dims}, 'tool_error' AS kind, COALESCE(tc.name, 'unknown') AS label, "
-        "1.0 AS amount "
-        f"FROM ({_BASE}) b JOIN tool_calls tc ON tc.session_id = b.session_id "
-        "WHERE tc.is_error OR NOT COALESCE(tc.ok, TRUE)"
-    )
-    for kind, col in (
-        ("use_case", "use_case"),
-        ("industry", "industry"),
-        ("current_tool", "current_tool"),
-        ("timeline", "timeline"),
-    ):
-        parts.append(
-            f"SELECT {dims}, '{kind}' AS kind, l.{col} AS label, 1.0 AS amount FROM ({_BASE}) b "
-            f"JOIN leads l ON l.session_id = b.session_id WHERE l.{col} IS NOT NULL"
-        )
-    parts.extend(_json_map_sql(dialect))
     return (
         f"INSERT INTO dash_labels ({DIMS}, kind, label, n, total) "
         f"SELECT {DIMS}, kind, label, COUNT(*), SUM(amount) "
@@ -287,14 +332,15 @@ def _labels_sql(dialect: str) -> str:
     )
 
 
-_KB_FAILED = f"""
+def _kb_failed_sql(lateral: bool) -> str:
+    failed = "(tc.is_error OR tc.found = FALSE OR tc.total_results = 0)"
+    return f"""
 INSERT INTO dash_kb_failed ({DIMS}, query, n, sessions, last_at, example_session)
-SELECT b.day, b.agent_name, b.agent_version, b.tier, LOWER(TRIM(tc.query)), COUNT(*),
-       COUNT(DISTINCT tc.session_id), MAX(tc.started_at), MAX(tc.session_id)
-FROM ({_BASE}) b JOIN tool_calls tc ON tc.session_id = b.session_id
-WHERE tc.kind = 'kb_search' AND tc.query IS NOT NULL AND TRIM(tc.query) <> ''
-  AND (tc.is_error OR tc.found = FALSE OR tc.total_results = 0)
-GROUP BY b.day, b.agent_name, b.agent_version, b.tier, LOWER(TRIM(tc.query))
+SELECT {_DIMS_B}, LOWER(TRIM(tc.query)), COUNT(*), COUNT(DISTINCT tc.session_id),
+       MAX(tc.started_at), MAX(tc.session_id)
+FROM ({_BASE}) b {_child("tool_calls", "tc", lateral, where="tc.kind = 'kb_search'")}
+WHERE tc.query IS NOT NULL AND TRIM(tc.query) <> '' AND {failed}
+GROUP BY {_DIMS_B}, LOWER(TRIM(tc.query))
 """
 
 
@@ -302,8 +348,14 @@ def dialect_of(store: Store) -> str:
     return "postgres" if store.url.lower().startswith("postgres") else "duckdb"
 
 
-def inserts(dialect: str) -> tuple[str, ...]:
-    return (_DAILY, _latency_sql(), _labels_sql(dialect), _KB_FAILED)
+def inserts(dialect: str, lateral: bool = False) -> tuple[str, ...]:
+    """The statements that fill every rollup for the window ``[:lo, :hi)``."""
+    return (
+        _daily_sql(lateral),
+        _latency_sql(lateral),
+        _labels_sql(dialect, lateral),
+        _kb_failed_sql(lateral),
+    )
 
 
 @dataclass(frozen=True)
@@ -331,6 +383,17 @@ def ensure_rollups(store: Store) -> None:
         return
     for stmt in DDL:
         store.execute(stmt)
+    if dialect_of(store) == "postgres":
+        # Substring search over 1M sessions needs a trigram index on PostgreSQL (DuckDB scans
+        # fast enough). pg_trgm is a trusted extension; without it search still works, slower.
+        try:
+            store.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            store.execute(
+                "CREATE INDEX IF NOT EXISTS ix_dash_sessions_search ON sessions "
+                f"USING gin (({SEARCH_TEXT}) gin_trgm_ops)"
+            )
+        except StoreError as exc:
+            log.warning("no trigram index for session search: %s", exc)
     _ensured.add(id(store))
 
 
@@ -370,11 +433,11 @@ def _set_watermark(store: Store, value: datetime) -> None:
     )
 
 
-def _recompute(store: Store, lo: datetime, hi: datetime) -> None:
+def _recompute(store: Store, lo: datetime, hi: datetime, *, lateral: bool = False) -> None:
     lo_day, hi_day = lo.date(), hi.date()
     for table in ROLLUP_TABLES:
         store.execute(f"DELETE FROM {table} WHERE day >= ? AND day < ?", (lo_day, hi_day))
-    for stmt in inserts(dialect_of(store)):
+    for stmt in inserts(dialect_of(store), lateral):
         store.execute(stmt, {"lo": lo, "hi": hi})
 
 
@@ -410,8 +473,9 @@ def refresh_rollups(store: Store, *, full: bool = False) -> RefreshResult:
         )
         if len(touched) > FULL_REBUILD_DAYS:
             return _full(store, top)
+        lateral = dialect_of(store) == "postgres"
         for day in touched:
-            _recompute(store, *_day_bounds(day))
+            _recompute(store, *_day_bounds(day), lateral=lateral)
         _set_watermark(store, top)
         return RefreshResult(days=len(touched), full=False, watermark=top)
 

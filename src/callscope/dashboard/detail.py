@@ -1,0 +1,226 @@
+"""One call as the session page shows it: turns with latency, signals beside their quotes.
+
+Viewers without the PII role get every free-text field (turns, quotes, summary, tool
+arguments, caller identity) through the governance redactor before it reaches the page or
+the JSON API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from callscope.governance.redact import redact_text, redact_value
+from callscope.profile import Profile
+
+SIGNAL_KEYS: tuple[tuple[str, str], ...] = (
+    ("team_size", "Team size"),
+    ("monthly_volume", "Monthly volume"),
+    ("integrations", "Integrations"),
+    ("current_tool", "Current tool"),
+    ("competitors", "Competitors"),
+    ("objections", "Objections"),
+    ("use_case", "Use case"),
+    ("industry", "Industry"),
+    ("budget_authority", "Budget authority"),
+    ("timeline", "Timeline"),
+)
+PERSONAL_FIELDS = ("user_email", "user_name", "participant_identity")
+
+
+def _iso(value: Any) -> str | None:
+    if isinstance(value, datetime):
+        v = value if value.tzinfo else value.replace(tzinfo=UTC)
+        return v.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return None if value is None else str(value)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or value == [] or value == {} or value == ""
+
+
+def _quotes(raw: Any) -> list[dict[str, Any]]:
+    """Normalise the evidence the sales analyzer gives for one signal into quote dicts."""
+    if raw is None:
+        return []
+    if isinstance(raw, str):
+        return [{"quote": raw, "turn": None}]
+    if isinstance(raw, Mapping):
+        text = raw.get("quote") or raw.get("text") or raw.get("evidence")
+        if isinstance(text, str):
+            return [{"quote": text, "turn": raw.get("turn")}]
+        out: list[dict[str, Any]] = []
+        for value in raw.values():
+            out.extend(_quotes(value))
+        return out
+    if isinstance(raw, list):
+        out = []
+        for item in raw:
+            out.extend(_quotes(item))
+        return out
+    return []
+
+
+def _evidence(sales: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    ev = sales.get("evidence") or sales.get("quotes") or {}
+    by_key: dict[str, list[dict[str, Any]]] = {}
+    if isinstance(ev, Mapping):
+        for key, raw in ev.items():
+            by_key.setdefault(str(key), []).extend(_quotes(raw))
+    elif isinstance(ev, list):
+        for item in ev:
+            if not isinstance(item, Mapping):
+                continue
+            key = item.get("signal") or item.get("key") or item.get("field")
+            if key:
+                by_key.setdefault(str(key), []).extend(_quotes(item))
+    return by_key
+
+
+def build(
+    found: Mapping[str, Any], profile: Profile, *, pii: bool, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    clean: Callable[[Any], Any] = (
+        (lambda v: v) if pii else (lambda v: redact_text(v) if isinstance(v, str) else v)
+    )
+    results: dict[str, Any] = {}
+    versions: list[dict[str, Any]] = []
+    for row in found.get("analysis_results") or []:
+        module = str(row.get("module"))
+        versions.append(
+            {
+                "module": module,
+                "version": row.get("analyzer_version"),
+                "error": row.get("error"),
+                "skipped": row.get("skipped"),
+            }
+        )
+        if isinstance(row.get("result"), Mapping):
+            results[module] = row["result"]
+    analysis = found.get("analysis") if isinstance(found.get("analysis"), Mapping) else {}
+    sales = results.get("sales") or (analysis or {}).get("sales") or {}
+    lead_row = found.get("lead") or {}
+    evidence = _evidence(sales)
+    signals = []
+    for key, label in SIGNAL_KEYS:
+        value = sales.get(key) if sales else None
+        if _empty(value):
+            value = lead_row.get(key)
+        if _empty(value):
+            continue
+        shown = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        quotes = [
+            {"quote": clean(q["quote"]), "turn": q.get("turn")} for q in evidence.get(key, [])
+        ]
+        signals.append({"key": key, "label": label, "value": shown, "quotes": quotes})
+
+    e2e_limit = float(thresholds.get("e2e_latency_ms", 1500.0))
+    turns = []
+    max_latency = max(
+        (
+            float(t["e2e_latency_ms"])
+            for t in found.get("transcript") or []
+            if t.get("e2e_latency_ms") is not None
+        ),
+        default=0.0,
+    )
+    for t in found.get("transcript") or []:
+        lat = t.get("e2e_latency_ms")
+        turns.append(
+            {
+                "index": t.get("turn_index"),
+                "role": t.get("role") or "",
+                "text": clean(t.get("text") or ""),
+                "interrupted": bool(t.get("interrupted")),
+                "at": _iso(t.get("created_at")),
+                "e2e_latency_ms": lat,
+                "llm_ttft_ms": t.get("llm_ttft_ms"),
+                "tts_ttfb_ms": t.get("tts_ttfb_ms"),
+                "eou_ms": t.get("end_of_turn_delay_ms"),
+                "stt_ms": t.get("transcription_delay_ms"),
+                "bar_pct": round(100.0 * float(lat) / max(max_latency, e2e_limit), 1)
+                if lat is not None
+                else None,
+                "slow": lat is not None and float(lat) > e2e_limit,
+            }
+        )
+    tools = []
+    for c in found.get("tool_calls") or []:
+        tools.append(
+            {
+                "name": c.get("name"),
+                "kind": c.get("kind"),
+                "ok": c.get("ok"),
+                "is_error": c.get("is_error"),
+                "at": _iso(c.get("started_at")),
+                "duration_ms": c.get("duration_ms"),
+                "arguments": c.get("arguments") if pii else redact_value(c.get("arguments")),
+                "output": c.get("output") if pii else redact_value(c.get("output")),
+            }
+        )
+    sentiment = results.get("sentiment") or (analysis or {}).get("sentiment") or {}
+    progression = sentiment.get("progression") if isinstance(sentiment, Mapping) else None
+    prog = [p for p in progression or [] if isinstance(p, Mapping)]
+    session = {
+        k: (_iso(v) if isinstance(v, datetime) else v)
+        for k, v in found.items()
+        if k not in ("transcript", "tool_calls", "lead", "analysis_results", "analysis")
+    }
+    if not pii:
+        for key in PERSONAL_FIELDS:
+            if session.get(key):
+                session[key] = "[REDACTED]"
+        session["summary"] = clean(session.get("summary") or "")
+    bant = lead_row.get("bant") if isinstance(lead_row.get("bant"), Mapping) else {}
+    return {
+        "session": session,
+        "redacted": not pii,
+        "signals": signals,
+        "turns": turns,
+        "tool_calls": tools,
+        "scores": {
+            "lead_score": found.get("lead_score"),
+            "tier": found.get("lead_tier"),
+            "confidence": found.get("lead_confidence"),
+            "hot_lead": found.get("hot_lead"),
+            "engagement_score": found.get("engagement_score"),
+            "sentiment": found.get("sentiment"),
+            "bant": bant,
+        },
+        "sentiment_chart": {
+            "labels": [f"turn {p.get('turn')}" for p in prog],
+            "datasets": [{"label": "sentiment", "data": [p.get("score") for p in prog]}],
+            "type": "line",
+            "min": -1,
+            "max": 1,
+        }
+        if prog
+        else {"labels": [], "datasets": []},
+        "latency_chart": {
+            "labels": [f"#{t['index']}" for t in turns if t["e2e_latency_ms"] is not None],
+            "datasets": [
+                {
+                    "label": name,
+                    "data": [t[key] for t in turns if t["e2e_latency_ms"] is not None],
+                    "stack": "turn",
+                }
+                for key, name in (("llm_ttft_ms", "LLM TTFT"), ("tts_ttfb_ms", "TTS TTFB"))
+            ]
+            + [
+                {
+                    "label": "E2E",
+                    "data": [t["e2e_latency_ms"] for t in turns if t["e2e_latency_ms"] is not None],
+                    "stack": "e2e",
+                }
+            ],
+            "type": "bar",
+            "unit": "ms",
+            "stacked": True,
+            "thresholds": [{"label": "E2E threshold", "value": e2e_limit}],
+        }
+        if any(t["e2e_latency_ms"] is not None for t in turns)
+        else {"labels": [], "datasets": []},
+        "analyzer_versions": sorted(versions, key=lambda v: v["module"]),
+        "profile": profile.name,
+    }

@@ -1,0 +1,122 @@
+/* callscope dashboard: charts from embedded specs (Chart.js, bundled) and live sessions (SSE). */
+(function () {
+  "use strict";
+  var PALETTE = ["#3a5bd9", "#1f9d6b", "#d99a1e", "#d2483f", "#8a4fd1", "#1aa3b8", "#7a8499",
+                 "#e0669b", "#5d8c2c", "#b8672e"];
+
+  function fmt(v, unit) {
+    if (v === null || v === undefined || isNaN(v)) return "–";
+    var n = Number(v);
+    var s = Math.abs(n) >= 100 ? Math.round(n).toLocaleString() : (Math.round(n * 100) / 100).toLocaleString();
+    return unit ? s + " " + unit : s;
+  }
+
+  function buildChart(canvas) {
+    if (typeof Chart === "undefined") return;
+    var spec;
+    try { spec = JSON.parse(canvas.getAttribute("data-chart")); } catch (e) { return; }
+    var type = spec.type || "line";
+    var datasets = (spec.datasets || []).map(function (d, i) {
+      var color = d.color || PALETTE[i % PALETTE.length];
+      var ds = {
+        label: d.label, data: d.data, borderColor: color, pointRadius: type === "line" ? 1.5 : 0,
+        borderWidth: type === "line" ? 2 : 0, tension: 0.25, spanGaps: true,
+        backgroundColor: type === "doughnut" ? (d.colors || PALETTE) : color + (type === "line" ? "22" : "cc")
+      };
+      if (d.dashed) { ds.borderDash = [6, 4]; ds.borderWidth = 1.5; ds.pointRadius = 0; ds.fill = false; }
+      if (d.stack) ds.stack = d.stack;
+      return ds;
+    });
+    // Thresholds from the profile are drawn as flat dashed lines across the whole range.
+    (spec.thresholds || []).forEach(function (t) {
+      datasets.push({ label: t.label, data: spec.labels.map(function () { return t.value; }),
+        borderColor: "#d2483f", borderDash: [6, 4], borderWidth: 1.5, pointRadius: 0, fill: false,
+        type: "line", stack: "threshold-" + t.label });
+    });
+    var scales = {};
+    if (type !== "doughnut") {
+      scales = {
+        x: { stacked: !!spec.stacked, grid: { display: false }, ticks: { maxTicksLimit: 10, autoSkip: true } },
+        y: { stacked: !!spec.stacked, beginAtZero: true, grid: { color: "#eef0f4" },
+             title: { display: !!spec.unit, text: spec.unit || "" } }
+      };
+      if (spec.min !== undefined) { scales.y.min = spec.min; scales.y.beginAtZero = false; }
+      if (spec.max !== undefined) scales.y.max = spec.max;
+      if (spec.horizontal) {
+        var t = scales.x; scales.x = scales.y; scales.y = t;
+        // Category labels of a horizontal bar are the point of the chart: show every one.
+        scales.y.ticks = { autoSkip: false, font: { size: 11 } };
+      }
+    }
+    canvas._chart = new Chart(canvas, {
+      type: type,
+      data: { labels: spec.labels, datasets: datasets },
+      options: {
+        responsive: true, maintainAspectRatio: false, animation: false,
+        indexAxis: spec.horizontal ? "y" : "x",
+        interaction: { mode: "index", intersect: false },
+        plugins: {
+          legend: { display: datasets.length > 1 || type === "doughnut", position: type === "doughnut" ? "right" : "bottom",
+                    labels: { boxWidth: 12, font: { size: 11 } } },
+          tooltip: { callbacks: { label: function (c) {
+            var v = c.parsed && typeof c.parsed === "object" ? (spec.horizontal ? c.parsed.x : c.parsed.y) : c.parsed;
+            return (c.dataset.label ? c.dataset.label + ": " : (c.label ? c.label + ": " : "")) + fmt(v, spec.unit);
+          } } }
+        },
+        scales: scales
+      }
+    });
+  }
+
+  function esc(s) {
+    return String(s == null ? "" : s).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function onSession(s) {
+    var feed = document.getElementById("live-feed");
+    if (feed) {
+      var li = document.createElement("li");
+      li.innerHTML = '<a href="/sessions/' + encodeURIComponent(s.session_id) + '">' + esc(s.session_id) +
+        "</a> · " + esc(s.tier || "");
+      feed.insertBefore(li, feed.firstChild);
+      while (feed.children.length > 8) feed.removeChild(feed.lastChild);
+    }
+    var body = document.getElementById("sessions-body");
+    if (body && body.getAttribute("data-live") === "1") {
+      var tr = document.createElement("tr");
+      tr.className = "new";
+      tr.setAttribute("data-session", s.session_id);
+      tr.innerHTML = '<td><a href="/sessions/' + encodeURIComponent(s.session_id) + '">' + esc(s.session_id) +
+        "</a></td><td>" + esc(s.started_at) + "</td><td>" + esc(s.agent_name) + " " + esc(s.agent_version) +
+        '</td><td class="num">' + fmt(s.duration_seconds) + '</td><td><span class="tag ' + esc(s.tier) + '">' +
+        esc(s.tier) + '</span></td><td class="num">' + esc(s.lead_score) + "</td><td>" +
+        (s.meeting_booked ? '<span class="tag good">booked</span>' : "") + "</td><td>" + esc(s.sentiment) + "</td>";
+      body.insertBefore(tr, body.firstChild);
+    }
+    var today = document.querySelector('[data-testid="kpi-calls-today"] .kpi-value');
+    if (today && s.is_today) {
+      var n = parseInt(today.textContent.replace(/[^0-9]/g, ""), 10) || 0;
+      today.textContent = (n + 1).toLocaleString();
+    }
+    var count = document.getElementById("live-count");
+    if (count) count.textContent = String((parseInt(count.textContent, 10) || 0) + 1);
+  }
+
+  function startLive() {
+    if (!window.EventSource) return;
+    var dot = document.getElementById("live-dot");
+    var es = new EventSource("/events");
+    es.addEventListener("open", function () { if (dot) dot.classList.add("on"); });
+    es.addEventListener("error", function () { if (dot) dot.classList.remove("on"); });
+    es.addEventListener("session", function (e) {
+      try { onSession(JSON.parse(e.data)); } catch (err) { /* a malformed event is skipped */ }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("canvas[data-chart]").forEach(buildChart);
+    startLive();
+  });
+})();

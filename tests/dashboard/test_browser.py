@@ -1,0 +1,216 @@
+"""The dashboard in a real Chromium: log in, every view shows the demo data's numbers, a
+filter narrows them, a hot lead drills down to its transcript, and a newly processed call
+appears live. Screenshots of each view go to ``test-artifacts/``."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from tests.dashboard.conftest import (
+    ANCHOR,
+    PII_PASSWORD,
+    Demo,
+    Server,
+    dashboard_settings,
+    fill,
+    free_port,
+    processed,
+)
+
+from callscope.dashboard import create_dashboard_router
+from callscope.generate import generate_record
+from callscope.store import Store, open_store
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory, demo: Demo) -> Iterator[Server]:
+    # Its own warehouse: the live test adds a call, which must not disturb other tests.
+    path = tmp_path_factory.mktemp("browser") / "warehouse.duckdb"
+    store: Store = open_store(f"duckdb:///{path}")
+    fill(store, demo)
+    settings = dashboard_settings(tmp_path_factory.mktemp("browserdata"))
+    app = FastAPI()
+    app.include_router(
+        create_dashboard_router(settings, store, refresh_interval=0.2, poll_interval=0.3)
+    )
+    port = free_port()
+    srv = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            timeout_graceful_shutdown=1,
+            lifespan="off",
+        )
+    )
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        assert time.monotonic() < deadline and thread.is_alive(), "server did not start"
+        time.sleep(0.05)
+    yield Server(url=f"http://127.0.0.1:{port}", settings=settings, store=store)
+    srv.should_exit = True
+    thread.join(timeout=10)
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def page(live_server: Server) -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        context = browser.new_context(viewport={"width": 1440, "height": 900})
+        context.set_default_timeout(10_000)
+        pg = context.new_page()
+        errors: list[str] = []
+        pg.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield pg
+        context.close()
+        browser.close()
+        assert not errors, f"JavaScript errors on the dashboard: {errors}"
+
+
+def kpi(page: Any, name: str) -> str:
+    return str(page.locator(f'[data-testid="kpi-{name}"] .kpi-value').inner_text()).strip()
+
+
+def chart_sum(page: Any, panel: str, dataset: int = 0) -> float:
+    return float(
+        page.evaluate(
+            """([panel, i]) => {
+            const c = Chart.getChart(document.querySelector(`[data-testid=panel-${panel}] canvas`));
+            return c.data.datasets[i].data.reduce((a, b) => a + (b || 0), 0);
+        }""",
+            [panel, dataset],
+        )
+    )
+
+
+def shot(page: Any, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_dashboard_in_a_real_browser(page: Any, live_server: Server, demo: Demo) -> None:
+    base = live_server.url
+    rng = f"start={demo.start.isoformat()}&end={demo.end.isoformat()}"
+    analyses = demo.analyses()
+    n = len(demo.sessions)
+    meetings = sum(a["tools"]["meeting_booked"] for a in analyses)
+
+    # Login: a deep link goes to the form and back.
+    page.goto(f"{base}/?{rng}")
+    assert "/login" in page.url
+    page.fill("#secret", PII_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{base}/?{rng}")
+
+    # Overview.
+    assert kpi(page, "calls") == f"{n:,}"
+    assert kpi(page, "meetings") == f"{meetings:,}"
+    assert kpi(page, "alerts") == "0" or kpi(page, "alerts").isdigit()
+    assert chart_sum(page, "calls-per-day") == n
+    shot(page, "overview")
+
+    # Engineering: component latencies against profile thresholds, errors, cost.
+    page.goto(f"{base}/engineering?{rng}")
+    errors = sum(1 for p in demo.sessions if p.record.errors)
+    assert kpi(page, "error-rate") == f"{100 * errors / n:.1f}%"
+    for key in ("e2e", "eou", "stt", "llm_ttft", "llm_tps", "tts_ttfb"):
+        assert kpi(page, f"lat-{key}") != "–", key
+    e2e = page.evaluate(
+        "() => Chart.getChart(document.querySelector("
+        "'[data-testid=panel-latency-e2e] canvas')).data.datasets.map(d => d.label)"
+    )
+    assert e2e == ["p50", "p95", "p99", "threshold"]
+    assert chart_sum(page, "regions") == n
+    shot(page, "engineering")
+
+    # RevOps: tiers and the hot leads table.
+    page.goto(f"{base}/revops?{rng}")
+    tiers = Counter(a["lead"]["tier"] for a in analyses)
+    assert kpi(page, "qualified") == f"{tiers['tier_1'] + tiers['tier_2']:,}"
+    assert chart_sum(page, "tiers") == n
+    shot(page, "revops")
+
+    # Executive with a value per meeting: ROI appears.
+    page.goto(f"{base}/executive?{rng}&meeting_value=500")
+    assert kpi(page, "meetings") == f"{meetings:,}"
+    cost = sum(a["performance"].get("cost_usd") or 0 for a in analyses)
+    assert kpi(page, "cost") == f"${cost:,.2f}"
+    assert kpi(page, "roi").endswith("×")
+    shot(page, "executive")
+
+    # Knowledge base.
+    page.goto(f"{base}/knowledge-base?{rng}")
+    searches = sum(a["tools"]["kb_searches"] for a in analyses)
+    assert kpi(page, "searches") == f"{searches:,}"
+    failed = sum(a["tools"]["kb_failed_searches"] for a in analyses)
+    if failed:
+        assert page.locator("[data-testid=panel-gaps] .signal").count() >= 1
+    shot(page, "knowledge-base")
+
+    # A filter from the form: one agent version.
+    page.goto(f"{base}/?{rng}")
+    versions = Counter(p.record.agent.version for p in demo.sessions if p.record.agent)
+    version, count = versions.most_common(1)[0]
+    page.select_option("select[name=version]", str(version))
+    page.click("form.filters button[type=submit]")
+    page.wait_for_url(f"**version={version}**")
+    assert kpi(page, "calls") == f"{count:,}"
+
+    # Drill: the top lead on RevOps opens its call with the transcript.
+    page.goto(f"{base}/revops?{rng}")
+    first = page.locator("[data-testid=panel-hot-leads] tr[data-session] a").first
+    session_id = first.inner_text().strip()
+    first.click()
+    page.wait_for_url(f"**/sessions/{session_id}")
+    call = demo.by_id(session_id)
+    turns = [i for i in call.record.transcript.items if getattr(i, "type", "") == "message"]
+    said = " ".join(str(c) for c in turns[0].content) if turns else ""
+    transcript = page.locator("[data-testid=panel-transcript]").inner_text()
+    assert said[:30] in transcript
+    assert page.locator("[data-testid=panel-versions] tr").count() > 1
+    shot(page, "session")
+
+    # Live: a newly processed call shows up in the open sessions list without a reload.
+    page.goto(f"{base}/sessions")
+    page.wait_for_function("() => document.getElementById('live-dot').classList.contains('on')")
+    shot(page, "sessions")
+    raw = generate_record(999, seed=99, start=ANCHOR, days=1)
+    raw["session_id"] = "live-call-0001"
+    fresh = processed(raw, when=datetime.now(UTC))
+    live_server.store.write([replace(fresh)])
+    page.wait_for_selector('#sessions-body tr[data-session="live-call-0001"]', timeout=8_000)
+    assert (
+        page.locator("[data-testid=live-feed] li").first.inner_text().startswith("live-call-0001")
+    )
