@@ -35,14 +35,19 @@ def register(app: typer.Typer) -> None:
         host: Annotated[str, typer.Option(help="Address to bind.")] = "127.0.0.1",
         port: Annotated[int, typer.Option(help="TCP port.")] = 8780,
         workers_inline: Annotated[
-            int,
+            int | None,
             typer.Option(
                 "--workers-inline",
                 min=0,
                 help="Also run the analytics worker in this process with N analysis processes "
-                "(0: run `callscope worker` separately).",
+                "(0: run `callscope worker` separately; default: 1 with a DuckDB warehouse and "
+                "the dashboard on, since DuckDB allows one writing process).",
             ),
-        ] = 0,
+        ] = None,
+        dashboard: Annotated[
+            bool,
+            typer.Option("--dashboard/--no-dashboard", help="Serve the web dashboard too."),
+        ] = True,
         http_workers: Annotated[
             int,
             typer.Option(
@@ -53,12 +58,23 @@ def register(app: typer.Typer) -> None:
         ] = 1,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "warning",
     ) -> None:
-        """Run the ingest service: POST /v1/sessions[:batch], /healthz, /readyz, /metrics."""
+        """Run the ingest service (POST /v1/sessions[:batch], /healthz, /readyz, /metrics) and
+        the dashboard (/, /engineering, /revops, /executive, /knowledge-base, /sessions)."""
         import uvicorn
 
         from callscope.ingest.app import create_app
 
         cfg = settings()
+        store_url = cfg.resolved_store_url()
+        duckdb = "://" not in store_url or store_url.startswith("duckdb")
+        if workers_inline is None:
+            workers_inline = 1 if duckdb and dashboard else 0
+        if dashboard and duckdb and workers_inline == 0:
+            _fail(
+                "the dashboard needs the DuckDB warehouse in this process (DuckDB allows one "
+                "writer): drop --workers-inline 0, use a PostgreSQL warehouse, or --no-dashboard"
+            )
+            raise typer.Exit(2)
         if not cfg.ingest_tokens() and not is_loopback(host):
             _fail(
                 f"refusing to bind {host} without an ingest token: set "
@@ -108,9 +124,10 @@ def register(app: typer.Typer) -> None:
             worker_thread.start()
 
         err.print(
-            f"callscope ingest on http://{host}:{port} "
+            f"callscope ingest on http://{host}:{port}/v1/sessions "
             f"(queue {cfg.resolved_queue_url()}, "
-            f"{'token auth' if cfg.ingest_tokens() else 'open to localhost only'})",
+            f"{'token auth' if cfg.ingest_tokens() else 'open to localhost only'})"
+            + (f"; dashboard on http://{host}:{port}/" if dashboard and store is not None else ""),
             highlight=False,
         )
         try:
@@ -140,6 +157,10 @@ def register(app: typer.Typer) -> None:
                 )
             else:
                 app_ = create_app(cfg, store=store, profile=profile)
+                if dashboard and store is not None:
+                    from callscope.dashboard import create_dashboard_router
+
+                    app_.include_router(create_dashboard_router(cfg, store, profile=profile))
                 uvicorn.run(
                     app_,
                     host=host,
