@@ -26,6 +26,18 @@ def run(turns: list[dict[str, object]], **kw: object) -> dict[str, object]:
         "Perdón, can you say that again? The part about the seats.",
         "I didn't catch that, could you repeat it",
         "what does that mean for us",
+        "Huh?",
+        "Sorry?",
+        "Say again?",
+        "Sorry, what?",
+        "Okay, and what was the last thing?",
+        "Sorry, which plan did you say was the best fit?",
+        "I'm sorry, I didn't catch your name.",
+        "Could you spell that for me?",
+        "Pardon me, under what?",
+        "yeah who's this",
+        "I'm lost. Can you go back to the part after the plus?",
+        "What do you mean by seats?",
     ],
 )
 def test_clarification_requests_are_recognised(text: str) -> None:
@@ -44,6 +56,11 @@ def test_clarification_requests_are_recognised(text: str) -> None:
         "What the hell is going on?",
         "sorry, i'm literally walking into a meeting",
         "I mean, we say that again and again to our reps",
+        "I don't understand why my upload failed yesterday though.",
+        "What's the difference between Business and Enterprise?",
+        "Can you go over the pricing for ten seats?",
+        "Can you say whether it supports bulk send?",
+        "what's the price per seat?",
     ],
 )
 def test_ordinary_questions_are_not_clarifications(text: str) -> None:
@@ -176,3 +193,57 @@ def test_engaged_call_scores_higher_than_a_terse_one() -> None:
 def test_garbage_text_never_raises() -> None:
     q = run([{"agent": "\x00\ufffd\ud7ff"}, {"user": "���� \x1b[31m ¿¿ 🙃🙃"}, {"user": ""}])
     assert 0 <= q["engagement_score"] <= 10
+
+
+def _ends(*tail: dict[str, object]) -> bool:
+    return natural_ending(view([{"agent": "Hi, this is Ava."}, {"user": "yes hi"}, *tail]).turns)
+
+
+def test_caller_goodbye_after_the_agents_wrap_up_is_natural() -> None:
+    assert _ends({"agent": "I'll email the pricing sheet today."}, {"user": "ok bye"})
+
+
+def test_goodbye_that_walks_out_on_a_question_is_not_natural() -> None:
+    assert not _ends(
+        {"agent": "How many people would be sending them?"},
+        {"user": "Oh, sorry, my next meeting just started. I have to go. Bye."},
+    )
+
+
+def test_nothing_else_to_anything_else_is_the_callers_close() -> None:
+    assert _ends(
+        {"agent": "I'll send the setup guide. Anything else I can help with?"},
+        {"user": "Nope."},
+        {"agent": "Thanks, Carla! Have a great evening."},
+    )
+
+
+def test_agent_goodbye_in_answer_to_the_callers_last_word_is_natural() -> None:
+    assert _ends(
+        {"agent": "Is this Frank?"},
+        {"user": "not interested, take me off your list"},
+        {"agent": "Understood, I'll make sure you're not contacted again. Have a good day."},
+    )
+
+
+def test_bare_okay_closes_only_an_explicit_wrap_up() -> None:
+    assert _ends(
+        {"agent": "I'll ask our solutions team about Dynamics and follow up."}, {"user": "Okay."}
+    )
+    assert not _ends({"agent": "Templates live in the Templates tab."}, {"user": "Okay."})
+
+
+def test_hostility_before_the_goodbye_does_not_spoil_the_close() -> None:
+    assert _ends(
+        {"user": "Sure. Whatever you say. Just email me."},
+        {"agent": "Will do. Sorry again for the trouble, Marcus. Bye."},
+        {"user": "yeah. bye."},
+    )
+
+
+def test_agent_alone_after_the_caller_left_is_not_natural() -> None:
+    assert not _ends(
+        {"agent": "Sure, take your time."},
+        {"agent": "Hugo, are you still there?"},
+        {"agent": "It seems you've stepped away. I'll email you instead. Goodbye!"},
+    )

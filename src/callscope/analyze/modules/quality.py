@@ -64,10 +64,53 @@ _SORRY_WH = re.compile(
 _QUESTION = re.compile(r"\?")
 # Every clarification pattern needs one of these words; a turn with none of them is skipped.
 _CLARIFY_HINTS = frozenset(
-    "say repeat rephrase clarify explain come catch hear get follow breaking cutting what"
-    " mean meaning understand who pardon slower speak spell go slow lost sorry huh eh hm hmm"
-    " excuse wait again perdón perdon which how where when run one what's who's whats"
-    " following hmmm".split()
+    [
+        "say",
+        "repeat",
+        "rephrase",
+        "clarify",
+        "explain",
+        "come",
+        "catch",
+        "hear",
+        "get",
+        "follow",
+        "breaking",
+        "cutting",
+        "what",
+        "mean",
+        "meaning",
+        "understand",
+        "who",
+        "pardon",
+        "slower",
+        "speak",
+        "spell",
+        "go",
+        "slow",
+        "lost",
+        "sorry",
+        "huh",
+        "eh",
+        "hm",
+        "hmm",
+        "excuse",
+        "wait",
+        "again",
+        "perdón",
+        "perdon",
+        "which",
+        "how",
+        "where",
+        "when",
+        "run",
+        "one",
+        "what's",
+        "who's",
+        "whats",
+        "following",
+        "hmmm",
+    ]
 )
 
 _AGENT_CLOSE = re.compile(

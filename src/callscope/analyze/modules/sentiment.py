@@ -14,7 +14,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
-from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+from vaderSentiment.vaderSentiment import (
+    BOOSTER_DICT,
+    SPECIAL_CASES,
+    SentimentIntensityAnalyzer,
+    SentiText,
+)
 
 from callscope.analyze.registry import Result, registry
 from callscope.analyze.view import CallView
@@ -223,10 +228,12 @@ _SARCASM_ANY = re.compile(
 # tool ("the producers hate it", "it's clunky") are pain points, which a sales call welcomes,
 # and conditional objections ("if it can't, that's a deal breaker") are not anger.
 _FRUSTRATION = re.compile(
-    r"(?=[a-z])\b(?:ridiculous|waste of (?:my |our )?time|what the (?:hell|heck|fuck)|don'?t call me"
+    r"(?=[a-z])\b(?:ridiculous|waste of (?:my |our )?time|what the (?:hell|heck|fuck)"
+    r"|don'?t call me"
     r"|i want (?:my|a) (?:money|refund)|(?<!not )(?<!n't )frustrat\w*"
     r"|(?:i'?m|this is) (?:so |really )?annoy\w*|fed up|unacceptable|useless|not interested"
-    r"|stop calling|(?:^|(?<=[,.!?] ))whatever(?:[.!,]|$| you say)|terrible service|scam|why (?:are|do) you"
+    r"|stop calling|(?:^|(?<=[,.!?] ))whatever(?:[.!,]|$| you say)|terrible service|scam"
+    r"|why (?:are|do) you"
     r"(?: already)? call\w*|hang(?:ing)? up|you people|are you kidding|give me a break"
     r"|(?<!not )(?<!n't )disappoint\w*|don'?t have time for this|no thanks to"
     r"|expect(?:ed|ing) better|cancel (?:the|my|our) (?:whole )?(?:account|subscription|plan)"
@@ -242,13 +249,53 @@ _ENTHUSIASM = re.compile(
     r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait"
     r"|(?:that|it) worked|saved (?:me|my|us|our))\b",
 )
+# Both marker sets in one scan of the turn.
+_MARKERS = re.compile(f"(?=[a-z])(?:(?P<f>{_FRUSTRATION.pattern})|(?P<e>{_ENTHUSIASM.pattern}))")
 # A short sign-off with no feeling in it ("Thanks, bye.", "Okay. Thanks for your time anyway.")
 # says nothing about the call; the close is judged by what came before it.
 _FAREWELL = re.compile(r"\b(?:bye|goodbye|thanks|thank you|cheers|talk (?:soon|then|later))\b")
 _COURTESY = frozenset(
-    "okay ok alright all right yeah yep yes sure well so and thanks thank you for your the time"
-    " calling call help anyway bye goodbye now cheers too talk soon then later take care have"
-    " a good day one".split()
+    [
+        "okay",
+        "ok",
+        "alright",
+        "all",
+        "right",
+        "yeah",
+        "yep",
+        "yes",
+        "sure",
+        "well",
+        "so",
+        "and",
+        "thanks",
+        "thank",
+        "you",
+        "for",
+        "your",
+        "the",
+        "time",
+        "calling",
+        "call",
+        "help",
+        "anyway",
+        "bye",
+        "goodbye",
+        "now",
+        "cheers",
+        "too",
+        "talk",
+        "soon",
+        "then",
+        "later",
+        "take",
+        "care",
+        "have",
+        "a",
+        "good",
+        "day",
+        "one",
+    ]
 )
 _WORD = re.compile(r"[a-z']+")
 _FAREWELL_MAX_WORDS = 8
@@ -257,8 +304,48 @@ _ANALYZER = SentimentIntensityAnalyzer()
 for _w in _NEUTRAL_WORDS:
     _ANALYZER.lexicon[_w] = 0.0
 _ANALYZER.lexicon.update(_LEXICON_CHANGES)
+# A word the lexicon holds at 0 scores 0 unless a booster or one of VADER's idioms ("yeah
+# right", "kind of") sits next to it; only then do VADER's rules need to run for it.
+_ZERO = frozenset(w for w, v in _ANALYZER.lexicon.items() if not v)
+_STRIP_PUNCT = SentiText._strip_punc_if_word
+_CONTEXT = frozenset(BOOSTER_DICT) | frozenset(
+    w for phrase in (*SPECIAL_CASES, *BOOSTER_DICT) for w in phrase.split()
+)
 # A turn with no scored word gets 0 from VADER; knowing it up front skips the scorer.
 _SCORED = frozenset(w for w, v in _ANALYZER.lexicon.items() if v)
+# Words that can make a turn score anything but 0: lexicon words, the words the phrase
+# rewrites turn into lexicon tokens, and the irony markers ("yeah, right", "can't wait").
+_CAN_SCORE = _SCORED | frozenset(
+    [
+        "deal",
+        "breaker",
+        "breakers",
+        "dealbreaker",
+        "dealbreakers",
+        "non",
+        "starter",
+        "starters",
+        "nonstarter",
+        "hard",
+        "waste",
+        "money",
+        "worries",
+        "problem",
+        "concern",
+        "issue",
+        "strong",
+        "another",
+        "expected",
+        "expecting",
+        "joke",
+        "driving",
+        "work",
+        "right",
+        "nothing",
+        "wait",
+    ]
+)
+_GATE_TOKEN = re.compile(r"[\w']+")
 # Lexicon words as VADER sees them once edge punctuation is stripped.
 _TOKEN = re.compile(r"[\w'-]+")
 
@@ -280,7 +367,52 @@ def clean(text: str) -> str:
 def _compound(text: str) -> float:
     if not text or _SCORED.isdisjoint(_TOKEN.findall(text)):
         return 0.0
-    return float(_ANALYZER.polarity_scores(text)["compound"])
+    if not text.isascii() or text != text.lower():
+        # Emoji descriptions and ALL-CAPS emphasis: VADER's full path handles them.
+        return float(_ANALYZER.polarity_scores(text)["compound"])
+    return _vader_compound(text)
+
+
+class _Window:
+    """The slice of a turn VADER's valence rules read around one word (three words back, two
+    ahead), shaped like the ``SentiText`` they expect. Lower-case text has no ALL-CAPS
+    emphasis, so ``is_cap_diff`` is always False here."""
+
+    __slots__ = ("is_cap_diff", "words_and_emoticons")
+
+    def __init__(self, words: list[str]) -> None:
+        self.words_and_emoticons = words
+        self.is_cap_diff = False
+
+
+def _vader_compound(text: str) -> float:
+    """VADER's compound score for lower-case ASCII text, computed the same way.
+
+    ``polarity_scores`` walks the text character by character for emoji, runs its valence
+    rules for every word, and each rule lower-cases the whole turn again. Here only lexicon
+    words go through the rules (the others score 0 there too), on the window of words the
+    rules can see, which makes scoring a long turn several times faster. The test suite
+    checks the two agree.
+    """
+    text = text.strip()
+    words = [_STRIP_PUNCT(w) for w in text.split()]
+    lexicon = _ANALYZER.lexicon
+    valence_of = _ANALYZER.sentiment_valence
+    sentiments: list[float] = []
+    last = len(words) - 1
+    for i, word in enumerate(words):
+        lo = max(0, i - 3)
+        if (
+            word not in lexicon
+            or word in BOOSTER_DICT
+            or (word == "kind" and i < last and words[i + 1] == "of")
+            or (word in _ZERO and _CONTEXT.isdisjoint(words[lo : i + 3]))
+        ):
+            sentiments.append(0)
+            continue
+        sentiments.append(valence_of(0, _Window(words[lo : i + 3]), word, i - lo, [])[0])
+    sentiments = _ANALYZER._but_check(words, sentiments)
+    return float(_ANALYZER.score_valence(sentiments, text)["compound"])
 
 
 def score_turn(text: str, ironic_context: bool = False) -> float:
@@ -290,7 +422,17 @@ def score_turn(text: str, ironic_context: bool = False) -> float:
     here ("Great. Can't wait.") reads as irony too.
     """
     low = text.lower()
+    if not could_score(low):
+        return 0.0
     return _score(clean(text[:2000]), ironic_context, bool(_FRUSTRATION.search(low)))[0]
+
+
+def could_score(low: str) -> bool:
+    """Whether a lower-cased turn has any word that can give it a score other than 0; most
+    phone turns ("yes, about twenty a month") have none, and skip cleaning and scoring."""
+    return not (
+        _CAN_SCORE.isdisjoint(_GATE_TOKEN.findall(low)) and _CAN_SCORE.isdisjoint(low.split())
+    )
 
 
 def _score(cleaned: str, ironic_context: bool, frustrated: bool) -> tuple[float, bool]:
@@ -390,13 +532,18 @@ def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, R
     ironic = False
     for pos, t in enumerate(caller):
         low = t.text.lower()
-        found = [m.group(0) for m in _FRUSTRATION.finditer(low)]
-        score, sarcastic = _score(clean(t.text[:2000]), ironic, bool(found))
+        found: list[str] = []
+        happy: list[str] = []
+        for m in _MARKERS.finditer(low):
+            (found if m.lastgroup == "f" else happy).append(m.group(0))
+        if could_score(low):
+            score, sarcastic = _score(clean(t.text[:2000]), ironic, bool(found))
+        else:
+            score, sarcastic = 0.0, False
         scores.append(score)
         farewell.append(is_farewell(low, score))
         frustration += found
         frustrated_at += [pos] * len(found)
-        happy = [m.group(0) for m in _ENTHUSIASM.finditer(low)]
         enthusiasm += happy
         if happy:
             last_enthused = pos
