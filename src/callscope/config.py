@@ -47,6 +47,14 @@ class Settings(BaseSettings):
     log_format: Literal["auto", "json", "console"] = "auto"
     log_level: str = "INFO"
     sinks: dict[str, Any] | None = None  # the sinks: section; validated by callscope.sinks.config
+    # Optional LLM backend for the judgement-heavy analyzers (callscope.llm, docs/llm.md).
+    analysis_backend: Literal["offline", "anthropic", "openai"] = "offline"
+    llm_model: str | None = None
+    llm_base_url: str | None = None  # any OpenAI-compatible server: vLLM, Ollama, Azure...
+    llm_api_key: str | None = None  # else ANTHROPIC_API_KEY / OPENAI_API_KEY
+    llm_redact_pii: bool = True  # redact transcripts before they leave the network
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=3, ge=0, le=10)
 
     @field_validator("data_dir")
     @classmethod

@@ -24,14 +24,14 @@ import orjson
 import structlog
 
 from callscope.alerts import evaluate
-from callscope.analyze import analyze_record, contract_output
+from callscope.analyze import CallView, build_view, contract_output, registry
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import decode_json, parse_record, validate_record
 from callscope.contract.record import SessionRecord
 from callscope.governance.consent import apply_consent, consent_of
 from callscope.profile.model import Profile, load_profile
 from callscope.queue.base import Message, Queue
-from callscope.store.base import ProcessedSession, Store
+from callscope.store.base import AlertRecord, ProcessedSession, Store
 
 log = structlog.get_logger("callscope.worker")
 
@@ -63,6 +63,13 @@ class _Analyzed:
     error: str | None
     record: SessionRecord | None = None  # kept in-process; pool results re-parse instead
     payload: bytes | None = None  # set when consent rewrote the record
+    view: CallView | None = None  # in-process only: the store builds its rows from it
+
+
+# What crosses the process boundary: (analysis as JSON, error, payload rewritten by consent).
+# orjson bytes cost a fifth of pickling the nested analysis dict both ways.
+_PoolResult = tuple[bytes | None, str | None, bytes | None]
+_JSON_OPTS = orjson.OPT_NON_STR_KEYS
 
 
 _POOL_PROFILE: Profile | None = None
@@ -85,14 +92,24 @@ def _analyze_payload(payload: bytes, profile: Profile) -> _Analyzed:
         record = validate_record(data, "queue")
     except RecordError as exc:
         return _Analyzed(None, str(exc))
-    return _Analyzed(contract_output(analyze_record(record, profile)), None, record, payload)
+    # analyze_record() without discarding the view: the warehouse rows are built from it too.
+    view = build_view(record)
+    analysis = contract_output(registry.run(view, profile))
+    return _Analyzed(analysis, None, record, payload, view)
 
 
-def _analyze_in_pool(payload: bytes) -> _Analyzed:
+def _analyze_in_pool(payload: bytes) -> _PoolResult:
     assert _POOL_PROFILE is not None
     result = _analyze_payload(payload, _POOL_PROFILE)
     changed = result.payload if result.payload is not payload else None
-    return _Analyzed(result.analysis, result.error, None, changed)
+    if result.analysis is None:
+        return None, result.error, changed
+    return orjson.dumps(result.analysis, option=_JSON_OPTS, default=str), None, changed
+
+
+def _from_pool(got: _PoolResult) -> _Analyzed:
+    analysis, error, payload = got
+    return _Analyzed(None if analysis is None else orjson.loads(analysis), error, None, payload)
 
 
 def _observe(name: str, *args: Any) -> None:
@@ -149,9 +166,8 @@ class Worker:
                 self.concurrency, initializer=_pool_init, initargs=(self._profile_source,)
             )
         chunk = max(1, len(messages) // (self.concurrency * 4))
-        return list(
-            self._pool.map(_analyze_in_pool, [m.payload for m in messages], chunksize=chunk)
-        )
+        results = self._pool.map(_analyze_in_pool, [m.payload for m in messages], chunksize=chunk)
+        return [_from_pool(r) for r in results]
 
     def process_batch(self, messages: Sequence[Message]) -> int:
         """Analyze and store one leased batch; returns the number of sessions stored."""
@@ -191,6 +207,7 @@ class Worker:
                     analysis=result.analysis,
                     revision=message.revision,
                     processed_at=now,
+                    view=result.view,
                 )
             )
             good.append(message)
@@ -198,13 +215,7 @@ class Worker:
             try:
                 self.store.write(batch)
                 if self.raw_store is not None:
-                    for item in batch:
-                        self.raw_store.put(
-                            item.record.session_id,
-                            item.revision,
-                            item.record.started_at.date(),
-                            item.raw,
-                        )
+                    self._put_raw(batch)
             except Exception as exc:  # the warehouse is down: retry later, lose nothing
                 reason = f"store write failed: {type(exc).__name__}: {exc}"
                 log.error("batch.store_failed", error=reason, size=len(batch))
@@ -222,24 +233,60 @@ class Worker:
             _observe("record_processed", per_session)
         return len(batch)
 
+    def _put_raw(self, batch: Sequence[ProcessedSession]) -> None:
+        items = [
+            (p.record.session_id, p.revision, p.record.started_at.date(), p.raw) for p in batch
+        ]
+        put_many = getattr(self.raw_store, "put_many", None)
+        if callable(put_many):
+            put_many(items)
+            return
+        assert self.raw_store is not None
+        for sid, revision, day, raw in items:
+            self.raw_store.put(sid, revision, day, raw)
+
     def _fire_alerts(self, batch: Sequence[ProcessedSession]) -> None:
         # Alerts are a side channel: a failure here is logged, never fails the batch.
-        for item in batch:
-            for alert in evaluate(item.record.session_id, item.analysis, self.profile):
-                try:
-                    self.store.write_alert(
-                        alert.rule,
-                        alert.message,
-                        severity=alert.severity,
-                        session_id=alert.session_id,
-                        channel=alert.channel,
-                        payload=alert.payload,
-                        alert_id=alert.alert_id,
-                        fired_at=item.processed_at,
-                    )
-                    self.stats.alerts += 1
-                except Exception as exc:
-                    log.warning("alert.write_failed", rule=alert.rule, error=str(exc))
+        alerts = [
+            AlertRecord(
+                alert.rule,
+                alert.message,
+                severity=alert.severity,
+                session_id=alert.session_id,
+                channel=alert.channel,
+                payload=alert.payload,
+                fired_at=item.processed_at,
+                alert_id=alert.alert_id,
+            )
+            for item in batch
+            for alert in evaluate(item.record.session_id, item.analysis, self.profile)
+        ]
+        if not alerts:
+            return
+        write_alerts = getattr(self.store, "write_alerts", None)
+        if callable(write_alerts):
+            try:
+                write_alerts(alerts)
+                self.stats.alerts += len(alerts)
+                return
+            except Exception as exc:
+                # One bad alert must not cost the others: retry them one at a time.
+                log.warning("alert.batch_write_failed", size=len(alerts), error=str(exc))
+        for a in alerts:
+            try:
+                self.store.write_alert(
+                    a.rule,
+                    a.message,
+                    severity=a.severity,
+                    session_id=a.session_id,
+                    channel=a.channel,
+                    payload=a.payload,
+                    alert_id=a.alert_id,
+                    fired_at=a.fired_at,
+                )
+                self.stats.alerts += 1
+            except Exception as exc:
+                log.warning("alert.write_failed", rule=a.rule, error=str(exc))
 
     def run_once(
         self,
@@ -302,7 +349,10 @@ def process_payload(payload: bytes, *, settings: Any = None) -> None:
     store.write(
         [
             ProcessedSession(
-                record=result.record, raw=result.payload or payload, analysis=result.analysis
+                record=result.record,
+                raw=result.payload or payload,
+                analysis=result.analysis,
+                view=result.view,
             )
         ]
     )

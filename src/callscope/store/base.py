@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from callscope.contract.record import SessionRecord
+
+if TYPE_CHECKING:
+    from callscope.analyze.view import CallView
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -29,10 +32,26 @@ class ProcessedSession:
     analysis: dict[str, Any]  # callscope.analyze.output.contract_output(run)
     revision: int = 1
     processed_at: datetime = field(default_factory=_now)
+    # The view the analyzers already built from ``record``; the store reuses it for the rows.
+    view: CallView | None = field(default=None, compare=False, repr=False)
 
     @property
     def session_id(self) -> str:
         return self.record.session_id
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One fired alert for :meth:`Store.write_alerts`."""
+
+    rule: str
+    message: str
+    severity: str = "info"
+    session_id: str | None = None
+    channel: str | None = None
+    payload: Mapping[str, Any] | None = None
+    fired_at: datetime | None = None
+    alert_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -79,6 +98,8 @@ class Store(Protocol):
         fired_at: datetime | None = None,
         alert_id: str | None = None,
     ) -> str: ...
+
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> list[str]: ...
 
     def delete_session(self, session_id: str) -> Deletion: ...
 

@@ -66,6 +66,7 @@ class _DuckTx:
     def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
         self.con = con
         self._n = 0
+        self._staged_ids: tuple[tuple[str, ...], str] | None = None
 
     def _register(self, data: pa.Table) -> str:
         self._n += 1
@@ -86,7 +87,21 @@ class _DuckTx:
         return None  # one writer per process: the store's lock serializes writes
 
     def _ids(self, session_ids: Sequence[str]) -> str:
-        return self._register(pa.table({"id": pa.array(list(session_ids), type=pa.string())}))
+        # A write stages the same ids for the revision lookup and every delete: register once.
+        key = tuple(session_ids)
+        if self._staged_ids is None or self._staged_ids[0] != key:
+            table = pa.table({"id": pa.array(key, type=pa.string())})
+            self._staged_ids = (key, self._register(table))
+        return self._staged_ids[1]
+
+    def existing_ids(self, table: str, column: str, values: Sequence[str]) -> set[str]:
+        if not values:
+            return set()
+        ids = self._ids(values)
+        got = self.con.execute(
+            f"SELECT {column} FROM {table} WHERE {column} IN (SELECT id FROM {ids})"
+        ).fetchall()
+        return {str(r[0]) for r in got}
 
     def revisions(self, session_ids: Sequence[str]) -> dict[str, int]:
         ids = self._ids(session_ids)

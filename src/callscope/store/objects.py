@@ -10,17 +10,22 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
 from callscope.store.base import StoreError
 
+_PUT_THREADS = 8
+
 
 class Objects(Protocol):
     url: str
 
     def put(self, key: str, data: bytes, content_type: str = ...) -> None: ...
+
+    def put_many(self, items: Sequence[tuple[str, bytes]], content_type: str = ...) -> None: ...
 
     def get(self, key: str) -> bytes | None: ...
 
@@ -49,6 +54,20 @@ class LocalObjects:
     def put(self, key: str, data: bytes, content_type: str = "application/octet-stream") -> None:
         path = self._path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._write(path, data)
+
+    def put_many(
+        self, items: Sequence[tuple[str, bytes]], content_type: str = "application/octet-stream"
+    ) -> None:
+        made: set[Path] = set()
+        for key, data in items:
+            path = self._path(key)
+            if path.parent not in made:  # a batch lands in a few day directories
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            self._write(path, data)
+
+    def _write(self, path: Path, data: bytes) -> None:
         # Write then rename: a reader (or a crash) never sees half an object.
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
@@ -127,6 +146,18 @@ class S3Objects:
         self._client.put_object(
             Bucket=self.bucket, Key=self.prefix + key, Body=data, ContentType=content_type
         )
+
+    def put_many(
+        self, items: Sequence[tuple[str, bytes]], content_type: str = "application/octet-stream"
+    ) -> None:
+        if len(items) < 2:
+            for key, data in items:
+                self.put(key, data, content_type)
+            return
+        # One request per object: overlap the round trips (boto3 clients are thread-safe).
+        with ThreadPoolExecutor(min(_PUT_THREADS, len(items))) as pool:
+            for done in [pool.submit(self.put, k, d, content_type) for k, d in items]:
+                done.result()
 
     def get(self, key: str) -> bytes | None:
         from botocore.exceptions import ClientError

@@ -85,6 +85,13 @@ class _PgTx:
             cur.execute(f"DELETE FROM {table} WHERE session_id = ANY(%s)", [list(session_ids)])
             return max(cur.rowcount, 0)
 
+    def existing_ids(self, table: str, column: str, values: Sequence[str]) -> set[str]:
+        if not values:
+            return set()
+        with self.con.cursor() as cur:
+            cur.execute(f"SELECT {column} FROM {table} WHERE {column} = ANY(%s)", [list(values)])
+            return {str(r[0]) for r in cur.fetchall()}
+
     def delete_keys(
         self, table: Table, cols: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
     ) -> int:

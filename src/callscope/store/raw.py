@@ -7,7 +7,7 @@ local directory or S3-compatible storage. The bytes kept are exactly the payload
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from urllib.parse import quote, unquote
@@ -62,6 +62,15 @@ class RawStore:
         # mtime=0: the same payload always compresses to the same bytes (idempotent re-puts).
         self.objects.put(key, gzip.compress(raw, compresslevel=6, mtime=0), "application/gzip")
         return key
+
+    def put_many(self, items: Iterable[tuple[str, int, date | datetime, bytes]]) -> list[str]:
+        """``put`` for a batch: ``(session_id, revision, day, raw)`` each; returns the keys."""
+        blobs = [
+            (raw_key(sid, rev, day), gzip.compress(raw, compresslevel=6, mtime=0))
+            for sid, rev, day, raw in items
+        ]
+        self.objects.put_many(blobs, "application/gzip")
+        return [key for key, _ in blobs]
 
     def get(self, session_id: str, revision: int, day: date | datetime) -> bytes | None:
         blob = self.objects.get(raw_key(session_id, revision, day))

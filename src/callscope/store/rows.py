@@ -265,7 +265,7 @@ def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None
     a = p.analysis
     sid = rec.session_id
     consent = rec.consent.analytics
-    view = build_view(rec)
+    view = p.view if p.view is not None and p.view.record is rec else build_view(rec)
     turns = view.turns
     sales, lead = _section(a, "sales"), _section(a, "lead")
     quality, tools = _section(a, "quality"), _section(a, "tools")

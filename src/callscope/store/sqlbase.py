@@ -13,7 +13,7 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from callscope.store.base import Deletion, Params, ProcessedSession
+from callscope.store.base import AlertRecord, Deletion, Params, ProcessedSession
 from callscope.store.rows import build_rows, dumps
 from callscope.store.schema import (
     ALERTS_HISTORY,
@@ -39,6 +39,8 @@ class Tx(Protocol):
     def revisions(self, session_ids: Sequence[str]) -> dict[str, int]: ...
 
     def delete_sessions(self, table: str, session_ids: Sequence[str]) -> int: ...
+
+    def existing_ids(self, table: str, column: str, values: Sequence[str]) -> set[str]: ...
 
     def delete_keys(
         self, table: Table, cols: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
@@ -91,9 +93,16 @@ class SqlStore(ABC):
                 ids = [i for i in ids if i not in stale]
             if not ids:
                 return
-            for table in PER_SESSION_TABLES:
-                tx.delete_sessions(table, ids)
-            tx.delete_keys(ANALYSIS_RESULTS, _ANALYSIS_KEY, rows.analysis_keys())
+            # Child rows only ever exist next to their `sessions` row (every path that removes
+            # a session removes them too), so a session not stored yet has nothing to replace:
+            # the deletes, full scans in DuckDB, run for re-sent sessions only.
+            replaced = [i for i in ids if i in stored]
+            if replaced:
+                for table in PER_SESSION_TABLES:
+                    tx.delete_sessions(table, replaced)
+                again = set(replaced)
+                keys = [k for k in rows.analysis_keys() if k[0] in again]
+                tx.delete_keys(ANALYSIS_RESULTS, _ANALYSIS_KEY, keys)
             # Parent first: a reader never sees child rows without their session.
             for name in ("sessions", *(t for t in TABLE_NAMES if t != "sessions")):
                 if rows.tables[name]:
@@ -112,21 +121,39 @@ class SqlStore(ABC):
         alert_id: str | None = None,
     ) -> str:
         """Record a fired alert; an ``alert_id`` already stored is kept, not duplicated."""
-        aid = alert_id or uuid.uuid4().hex
-        row = (
-            aid,
-            fired_at or datetime.now(UTC),
-            rule,
-            severity,
-            session_id,
-            message,
-            channel,
-            dumps(dict(payload)) if payload is not None else None,
+        alert = AlertRecord(
+            rule, message, severity, session_id, channel, payload, fired_at, alert_id
         )
+        return self.write_alerts([alert])[0]
+
+    def write_alerts(self, alerts: Sequence[AlertRecord]) -> list[str]:
+        """Record fired alerts in one transaction; returns their ids in order.
+
+        An ``alert_id`` already stored (or repeated in ``alerts``) is kept once, the first.
+        """
+        now = datetime.now(UTC)
+        ids = [a.alert_id or uuid.uuid4().hex for a in alerts]
+        fresh: dict[str, tuple[Any, ...]] = {}
+        for aid, a in zip(ids, alerts, strict=True):
+            if aid not in fresh:
+                fresh[aid] = (
+                    aid,
+                    a.fired_at or now,
+                    a.rule,
+                    a.severity,
+                    a.session_id,
+                    a.message,
+                    a.channel,
+                    dumps(dict(a.payload)) if a.payload is not None else None,
+                )
+        if not fresh:
+            return ids
         with self._tx() as tx:
-            if not tx.fetch("SELECT 1 AS x FROM alerts_history WHERE id = ?", [aid]):
-                tx.insert(ALERTS_HISTORY, [row])
-        return aid
+            for aid in tx.existing_ids(ALERTS_HISTORY.name, "id", list(fresh)):
+                fresh.pop(aid, None)
+            if fresh:
+                tx.insert(ALERTS_HISTORY, list(fresh.values()))
+        return ids
 
     # -- deletes (right to be forgotten) ---------------------------------------------------
 
