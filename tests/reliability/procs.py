@@ -51,7 +51,11 @@ def sessions(n: int, seed: int) -> list[dict[str, Any]]:
 class IngestServer:
     """``callscope serve`` on a free port; ``kill9`` and ``start`` again on the same port."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path, args: Sequence[str] = ()) -> None:
+    # Ingest only by default: with the dashboard on, a DuckDB warehouse makes serve drain the
+    # queue with an inline worker, and these tests check what the queue holds.
+    def __init__(
+        self, env: dict[str, str], log_dir: Path, args: Sequence[str] = ("--no-dashboard",)
+    ) -> None:
         self.env = env
         self.args = list(args)
         self.port = free_port()
