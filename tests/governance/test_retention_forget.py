@@ -16,7 +16,10 @@ from callscope.governance.retention import run_retention
 from callscope.profile.model import ProfileError, Retention, load_profile
 from callscope.queue.sqlite import SqliteQueue
 from callscope.store import Store
+from callscope.store.archive import open_archive
+from callscope.store.raw import open_raw
 from tests.governance.conftest import DEV
+from tests.governance.helpers import grep_objects
 from tests.store.conftest import load_dev
 
 NOW = datetime(2027, 3, 1, 12, tzinfo=UTC)
@@ -50,7 +53,7 @@ def test_retention_dry_run_then_run(gov_store: Store, tmp_path: Path) -> None:
     dry = run_retention(
         gov_store,
         Retention(),
-        archive_dir=tmp_path / "archive",
+        archive=None,
         audit=audit,
         clock=Clock.fixed(NOW),
         dry_run=True,
@@ -60,10 +63,11 @@ def test_retention_dry_run_then_run(gov_store: Store, tmp_path: Path) -> None:
     assert dry.redacted_turns > 0 and len(dry.archived_sessions) == 2
     assert any("would" in line for line in dry.lines())
 
+    archive = open_archive(str(tmp_path / "archive"))
     report = run_retention(
         gov_store,
         Retention(),
-        archive_dir=tmp_path / "archive",
+        archive=archive,
         audit=audit,
         clock=Clock.fixed(NOW),
     )
@@ -98,13 +102,15 @@ def test_retention_dry_run_then_run(gov_store: Store, tmp_path: Path) -> None:
     files = sorted((tmp_path / "archive").rglob("*.parquet"))
     assert files and all("date=" in str(f) for f in files)
     archived = [r for f in files for r in pq.read_table(f).to_pylist()]
-    assert len(archived) == report.archived_rows
-    assert "six oh two, five five five" not in json.dumps(archived)
+    assert len(archived) == report.archived_rows == archive.read("transcripts").num_rows
+    assert "six oh two, five five five" not in json.dumps(archived, default=str)
+    # every transcript column survives the move, typed as in the warehouse
+    assert {"confidence", "llm_ttft_ms", "call_started_at"} <= set(archived[0])
     # audited, and a second run has nothing left to do
     again = run_retention(
         gov_store,
         Retention(),
-        archive_dir=tmp_path / "archive",
+        archive=archive,
         audit=audit,
         clock=Clock.fixed(NOW),
     )
@@ -124,7 +130,11 @@ def test_metrics_older_than_a_year_become_daily_aggregates(
     later = Clock.fixed(datetime(2028, 6, 1, tzinfo=UTC))
     audit = AuditLog(tmp_path / "audit.jsonl")
     report = run_retention(
-        gov_store, Retention(), archive_dir=tmp_path / "archive", audit=audit, clock=later
+        gov_store,
+        Retention(),
+        archive=open_archive(str(tmp_path / "archive")),
+        audit=audit,
+        clock=later,
     )
     assert report.metric_rows == total and report.metric_days >= 1
     assert gov_store.count("metrics") == 0
@@ -133,7 +143,7 @@ def test_metrics_older_than_a_year_become_daily_aggregates(
     keep = run_retention(
         gov_store,
         Retention(metrics_days=2000),
-        archive_dir=tmp_path / "a2",
+        archive=open_archive(str(tmp_path / "a2")),
         audit=audit,
         clock=later,
     )
@@ -158,12 +168,8 @@ def _grep_everywhere(
     hits = []
     if needle.lower() in _dump(store):
         hits.append("store")
-    for f in raw.rglob("*"):
-        if f.is_file() and needle.lower().encode() in f.read_bytes().lower():
-            hits.append(str(f))
-    for f in archive.rglob("*.parquet"):
-        if needle.lower() in json.dumps(pq.read_table(f).to_pylist(), default=str).lower():
-            hits.append(str(f))
+    hits += grep_objects(open_raw(str(raw)).objects, needle)
+    hits += grep_objects(open_archive(str(archive)).objects, needle)
     con = sqlite3.connect(queue_path)
     for (payload,) in con.execute("SELECT payload FROM messages"):
         if payload and needle.lower().encode() in bytes(payload).lower():
@@ -176,14 +182,18 @@ def test_forget_leaves_no_trace(gov_store: Store, tmp_path: Path) -> None:
     email = "kholloway@peachtreefamilycare.org"  # dev_007's booked-meeting email
     _load(gov_store, {"dev_007": 120, "dev_001": 5, "dev_003": 100})
     raw, archive = tmp_path / "raw", tmp_path / "archive"
-    raw.mkdir()
+    raw_store, archive_store = open_raw(str(raw)), open_archive(str(archive))
     for name in ("dev_007", "dev_001"):
         rec = json.loads((DEV / f"{name}.json").read_text())["record"]
-        (raw / f"{rec['session_id']}.json").write_text(json.dumps(rec))
+        raw_store.put(rec["session_id"], 1, NOW, json.dumps(rec).encode())
+        raw_store.put(rec["session_id"], 2, NOW - timedelta(days=1), json.dumps(rec).encode())
     audit = AuditLog(tmp_path / "audit.jsonl")
     # the old calls' transcripts go to the archive first (archived text is redacted, but
     # the tool-call rows and lead email stay in the warehouse and must go too)
-    run_retention(gov_store, Retention(), archive_dir=archive, audit=audit, clock=Clock.fixed(NOW))
+    run_retention(
+        gov_store, Retention(), archive=archive_store, audit=audit, clock=Clock.fixed(NOW)
+    )
+    archived_before = archive_store.read("transcripts").num_rows
     # a queued, not yet processed re-send mentioning the same person
     queue = SqliteQueue(tmp_path / "q.sqlite3")
     queue.enqueue("late-call", json.dumps({"participant": {"email": email.upper()}}).encode())
@@ -194,18 +204,24 @@ def test_forget_leaves_no_trace(gov_store: Store, tmp_path: Path) -> None:
     report = forget(
         email,
         store=gov_store,
-        raw_dir=raw,
-        archive_dir=archive,
+        raw=raw_store,
+        archive=archive_store,
         queue=queue,
         outbox=outbox,
         audit=audit,
         clock=Clock.fixed(NOW),
     )
     assert report.session_ids == [load_dev(DEV / "dev_007.json").session_id]
-    assert report.raw_files and report.queue_messages == ["late-call"]
+    assert len(report.raw_files) == 2 and report.queue_messages == ["late-call"]
+    # the archived (redacted) turns are found by session id, and only they go
+    assert 0 < report.archive_rows < archived_before
+    assert archive_store.read("transcripts").num_rows == archived_before - report.archive_rows
     assert _grep_everywhere(gov_store, raw, archive, tmp_path / "q.sqlite3", email) == []
     # other people are still there
     assert load_dev(DEV / "dev_001.json").session_id in gov_store.session_ids()
+    assert [o.session_id for o in raw_store.iter()] == [
+        load_dev(DEV / "dev_001.json").session_id
+    ] * 2
     assert queue.stats().ready == 1
     # outbox owes the destinations one deletion; the audit log names only a hash
     pending = [json.loads(x) for x in outbox.read_text().splitlines()]
@@ -215,8 +231,8 @@ def test_forget_leaves_no_trace(gov_store: Store, tmp_path: Path) -> None:
     again = forget(
         email,
         store=gov_store,
-        raw_dir=raw,
-        archive_dir=archive,
+        raw=raw_store,
+        archive=archive_store,
         queue=queue,
         outbox=outbox,
         audit=audit,
@@ -249,12 +265,18 @@ def test_bad_database_url_clear_error_nothing_written(tmp_path: Path) -> None:
     assert code == 2 and "unsupported" in output
 
 
-def test_remote_archive_refused_before_anything_written(tmp_path: Path) -> None:
-    code, output = _cli(
-        tmp_path, ["retention", "run"], CALLSCOPE_ARCHIVE_URL="s3://no-such-bucket/archive"
-    )
+def test_unusable_s3_archive_clear_error_before_anything_written(
+    tmp_path: Path, moto_endpoint: str
+) -> None:
+    env = {"CALLSCOPE_ARCHIVE_URL": "s3://no-such-bucket/archive",
+           "CALLSCOPE_S3_ENDPOINT_URL": moto_endpoint}  # fmt: skip
+    code, output = _cli(tmp_path, ["retention", "run"], **env)
     assert code == 2 and "archive s3://no-such-bucket/archive" in output
-    assert not (tmp_path / "audit").exists() and not (tmp_path / "warehouse.duckdb").exists()
+    assert "nothing was changed" in output and len(output.strip().splitlines()) <= 2
+    assert not (tmp_path / "audit").exists()
+    code, output = _cli(tmp_path, ["forget", "--email", "a@b.com"], **env)
+    assert code == 2 and "no-such-bucket" in output
+    assert not (tmp_path / "audit").exists()
 
 
 def test_forget_usage_errors(tmp_path: Path) -> None:

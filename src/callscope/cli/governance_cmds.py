@@ -6,9 +6,10 @@ Exit codes: 0 done; 1 the check failed (tampered audit log) or a step failed mid
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -24,11 +25,46 @@ def _audit(data_dir: Path) -> AuditLog:
     return AuditLog(default_audit_path(data_dir))
 
 
-def _local_dir(url: str, what: str) -> Path:
-    if "://" in url and not url.startswith("file://"):
-        fail_line(f"{what} {url}: only local directories are supported by this command yet")
-        raise typer.Exit(2)
-    return Path(url.removeprefix("file://"))
+def _actor() -> str:
+    return os.environ.get("USER") or "cli"
+
+
+def _open_location(kind: str, url: str, *, create: bool = True) -> Any:
+    """``open_raw`` / ``open_archive`` (a directory or s3://), or exit 2 before any change.
+
+    With ``create=False`` a local directory that does not exist gives None (nothing there).
+    """
+    from callscope.store import StoreError
+    from callscope.store.archive import open_archive
+    from callscope.store.raw import open_raw
+
+    local = url.removeprefix("file://")
+    if not create and "://" not in local and not Path(local).expanduser().exists():
+        return None
+    try:
+        return open_raw(url) if kind == "raw store" else open_archive(url)
+    except StoreError as exc:
+        fail_line(f"{kind} {url}: {exc}; nothing was changed")
+        raise typer.Exit(2) from None
+
+
+def _open_queue_for_forget(cfg: Any) -> Any:
+    """The configured queue, or None when the embedded one was never created."""
+    from callscope.queue import QueueUnavailable, open_queue
+
+    try:
+        qurl = cfg.resolved_queue_url()
+        if cfg.queue == "sqlite" and not qurl.startswith(("redis", "sqs", "http")):
+            path = qurl.removeprefix("sqlite:///") if qurl.startswith("sqlite:") else qurl
+            if not Path(path).exists():
+                return None
+        return open_queue(cfg)
+    except QueueUnavailable as exc:
+        fail_line(f"queue unavailable: {exc}; nothing was deleted")
+        raise typer.Exit(2) from None
+    except Exception as exc:
+        fail_line(f"cannot open queue: {str(exc).splitlines()[0]}; nothing was deleted")
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -56,12 +92,17 @@ def register(app: typer.Typer) -> None:
 
         cfg = settings()
         profile = profile_or_exit()
-        archive = _local_dir(cfg.resolved_archive_url(), "archive")
         try:
             store = open_store(cfg.resolved_store_url(), migrate=not dry_run)
         except StoreError as exc:
             fail_line(exc)
             raise typer.Exit(2) from None
+        try:
+            # A dry run writes nothing, not even the archive's directory.
+            archive = None if dry_run else _open_location("archive", cfg.resolved_archive_url())
+        except typer.Exit:
+            store.close()
+            raise
         if dry_run:
             try:
                 store.count("sessions")
@@ -76,9 +117,10 @@ def register(app: typer.Typer) -> None:
             report = run_retention(
                 store,
                 profile.retention,
-                archive_dir=archive,
+                archive=archive,
                 audit=_audit(cfg.data_dir),
                 dry_run=dry_run,
+                actor=_actor(),
             )
         except (StoreError, AuditError, OSError) as exc:
             fail_line(exc)
@@ -105,44 +147,34 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         who = (email or participant or "").strip()
         cfg = settings()
-        raw = _local_dir(cfg.resolved_raw_url(), "raw store")
-        archive = _local_dir(cfg.resolved_archive_url(), "archive")
-        queue = None
-        if cfg.queue == "sqlite":
-            from callscope.queue.sqlite import SqliteQueue
-
-            qurl = cfg.resolved_queue_url()
-            qpath = (
-                Path(qurl.removeprefix("sqlite:///")) if qurl.startswith("sqlite:") else Path(qurl)
-            )
-            if qpath.exists():
-                queue = SqliteQueue(qpath)
-        else:
-            err.print(
-                f"note: the {cfg.queue} queue is not purged by this command; drain it "
-                "first or purge it with the broker's tools",
-                highlight=False,
-            )
         try:
             store = open_store(cfg.resolved_store_url())
         except StoreError as exc:
             fail_line(exc)
             raise typer.Exit(2) from None
+        queue = None
         try:
+            raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
+            archive = _open_location("archive", cfg.resolved_archive_url(), create=False)
+            queue = _open_queue_for_forget(cfg)
             report = forget_fn(
                 who,
                 store=store,
-                raw_dir=raw,
-                archive_dir=archive,
+                raw=raw,
+                archive=archive,
                 queue=queue,
                 outbox=cfg.data_dir / "governance" / "forget_outbox.jsonl",
                 audit=_audit(cfg.data_dir),
+                actor=_actor(),
             )
         except ForgetError as exc:
             fail_line(exc)
             raise typer.Exit(2) from None
-        except (StoreError, AuditError, OSError) as exc:
-            fail_line(f"forget stopped midway, run it again to finish: {exc}")
+        except typer.Exit:
+            raise
+        except Exception as exc:  # S3, broker or store failure after deleting began
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            fail_line(f"forget stopped midway, run it again to finish: {first}")
             raise typer.Exit(1) from None
         finally:
             store.close()

@@ -136,7 +136,27 @@ def replay_cmd(
         q.close()
     if session_id is not None and moved == 0:
         raise _fail(f"{session_id}: not in the dead-letter queue", 1)
+    _audit_replay(session_id or "all", moved)
     out.print(f"replayed {moved} session{'s' if moved != 1 else ''}")
+
+
+def _audit_replay(target: str, moved: int) -> None:
+    """Replays re-run analysis on people's calls, so each one goes to the audit log."""
+    import os
+
+    from callscope.cli.core import settings
+    from callscope.governance.audit import AuditError, AuditLog, default_audit_path
+
+    try:
+        log = AuditLog(default_audit_path(settings().data_dir))
+        log.append(
+            "replay",
+            actor=os.environ.get("USER") or "cli",
+            target=target,
+            details={"count": moved},
+        )
+    except (AuditError, OSError) as exc:
+        raise _fail(f"replayed {moved}, but the audit log was not written: {exc}", 1) from None
 
 
 def register(app: typer.Typer) -> None:

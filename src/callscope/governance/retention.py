@@ -2,33 +2,31 @@
 
 - ``pii_redact_days`` (30): free text of calls older than this is run through the redactor
   (transcript turns, tool-call arguments/outputs/queries, the call summary).
-- ``transcripts_days`` (90): transcript rows of older calls are written to the cold archive
-  (Parquet, partitioned by the call's date, already redacted) and deleted from the warehouse.
+- ``transcripts_days`` (90): transcript rows of older calls are written to the archive
+  (``open_archive(url)``: Parquet on a directory or S3, partitioned by the call's date, text
+  already redacted) and deleted from the warehouse.
 - ``metrics_days`` (365): per-turn/per-event metric rows of older days are folded into
   ``metrics_daily`` (count, sum, min, max per day, metric, component, unit) and deleted.
   Whole UTC days only, so a day is aggregated exactly once.
 
 Every run (dry or not) is audited. A dry run reads, counts and prints, and writes nothing.
+A run that changed anything rebuilds the dashboard rollups, which hold derived text (failed
+knowledge-base queries) and aggregates of the rows just removed.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import uuid
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-
-import pyarrow as pa
-import pyarrow.parquet as pq
 
 from callscope.governance.audit import AuditLog
 from callscope.governance.clock import SYSTEM, Clock
+from callscope.governance.locations import archive_with_day
 from callscope.governance.redact import redact_text, redact_value
 from callscope.profile.model import Retention
+from callscope.store.archive import Archive
 from callscope.store.base import Store
 
 METRICS_DAILY_DDL = (
@@ -53,6 +51,17 @@ class RetentionReport:
     archive_files: list[str] = field(default_factory=list)
     metric_rows: int = 0
     metric_days: int = 0
+    rollups_refreshed: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(
+            self.redacted_turns
+            or self.redacted_tool_calls
+            or self.redacted_summaries
+            or self.archived_rows
+            or self.metric_rows
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -69,6 +78,7 @@ class RetentionReport:
             "archive_files": self.archive_files,
             "metric_rows_aggregated": self.metric_rows,
             "metric_days": self.metric_days,
+            "rollups_refreshed": self.rollups_refreshed,
         }
 
     def lines(self) -> list[str]:
@@ -150,11 +160,11 @@ def _redact_pii(store: Store, report: RetentionReport, dry_run: bool) -> None:
 
 
 def _archive_transcripts(
-    store: Store, archive_dir: Path, report: RetentionReport, dry_run: bool
+    store: Store, archive: Archive | None, report: RetentionReport, dry_run: bool
 ) -> None:
     rows = store.fetch(
-        "SELECT t.session_id, t.turn_index, t.item_id, t.role, t.text, t.created_at, "
-        "t.interrupted, t.e2e_latency_ms, s.started_at AS call_started_at FROM transcripts t "
+        # Every column: what leaves the warehouse must be whole in the archive.
+        "SELECT t.*, s.started_at AS call_started_at FROM transcripts t "
         "JOIN sessions s ON s.session_id = t.session_id WHERE s.started_at < ? "
         "ORDER BY t.session_id, t.turn_index",
         [report.transcripts_cutoff],
@@ -163,30 +173,11 @@ def _archive_transcripts(
     report.archived_sessions = sorted({str(r["session_id"]) for r in rows})
     if dry_run or not rows:
         return
-    by_day: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for r in rows:
-        started = r["call_started_at"]
-        day = (
-            started.astimezone(UTC).date().isoformat()
-            if isinstance(started, datetime)
-            else str(started)[:10]
-        )
-        # Archived text is redacted whatever the PII period says: cold storage is long-lived.
-        by_day[day].append({**r, "text": redact_text(r["text"]) if r["text"] else r["text"]})
-    for day, day_rows in sorted(by_day.items()):
-        target = archive_dir / "transcripts" / f"date={day}"
-        target.mkdir(parents=True, exist_ok=True)
-        path = target / f"part-{uuid.uuid4().hex}.parquet"
-        tmp = path.with_name(path.name + ".tmp")
-        table = pa.Table.from_pylist(
-            [
-                {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in r.items()}
-                for r in day_rows
-            ]
-        )
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-        report.archive_files.append(str(path.relative_to(archive_dir)))
+    if archive is None:
+        raise ValueError("retention: an archive is needed to move transcripts out")
+    # Archived text is redacted whatever the PII period says: cold storage is long-lived.
+    redacted = [{**r, "text": redact_text(r["text"]) if r["text"] else r["text"]} for r in rows]
+    report.archive_files = archive_with_day(archive, "transcripts", redacted, "call_started_at")
     # Delete only after every file is durably written: a crash before here re-archives
     # (duplicates in cold storage are harmless), never loses a transcript.
     for sid in report.archived_sessions:
@@ -217,12 +208,14 @@ def run_retention(
     store: Store,
     retention: Retention,
     *,
-    archive_dir: Path,
+    archive: Archive | None,
     audit: AuditLog,
     clock: Clock = SYSTEM,
     dry_run: bool = False,
     actor: str = "cli",
+    refresh_dashboard: bool = True,
 ) -> RetentionReport:
+    """Apply ``retention``; ``archive`` (``open_archive(url)``) may be None for a dry run."""
     now = clock.now()
     report = RetentionReport(
         now=now,
@@ -231,14 +224,19 @@ def run_retention(
         transcripts_cutoff=now - timedelta(days=retention.transcripts_days),
         metrics_cutoff=_start_of_day(now - timedelta(days=retention.metrics_days)),
     )
-    if not dry_run:
-        archive_dir.mkdir(parents=True, exist_ok=True)
-        if not os.access(archive_dir, os.W_OK):
-            raise PermissionError(f"retention: archive {archive_dir} is not writable")
+    if not dry_run and archive is None:
+        raise ValueError("retention: an archive is needed unless dry_run")
     try:
         _redact_pii(store, report, dry_run)
-        _archive_transcripts(store, archive_dir, report, dry_run)
+        _archive_transcripts(store, archive, report, dry_run)
         _fold_metrics(store, report, dry_run)
+        if refresh_dashboard and not dry_run and report.changed:
+            from callscope.store.rollups import refresh_rollups
+
+            # Redacted queries and deleted transcript/metric rows also leave the rollups
+            # (failed-search texts, latency histograms of archived days).
+            refresh_rollups(store, full=True)
+            report.rollups_refreshed = True
     except BaseException as exc:
         audit.append(
             "retention.failed",
