@@ -25,6 +25,7 @@ COMMAND_MODULES: list[str] = [
     "eval_cmds",
     "sinks_cmds",
     "dashboard_cmds",
+    "llm_cmds",
 ]
 
 
