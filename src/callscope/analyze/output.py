@@ -58,6 +58,10 @@ def contract_output(run: AnalysisRun) -> dict[str, Any]:
             out[name] = result
     summary = results.get("summary") or {}
     out["summary"] = str(summary.get("text", "")) if isinstance(summary, dict) else str(summary)
+    # Provenance of modules answered by an LLM backend (model, cost, fallback reason).
+    llm = {n: r["llm"] for n, r in results.items() if isinstance(r, dict) and "llm" in r}
+    if llm:
+        out["llm"] = llm
     out["analyzer_versions"] = run.versions()
     errors = run.errors()
     skipped = {n: m.skipped for n, m in run.modules.items() if m.skipped}
