@@ -247,3 +247,38 @@ def test_agent_alone_after_the_caller_left_is_not_natural() -> None:
         {"agent": "Hugo, are you still there?"},
         {"agent": "It seems you've stepped away. I'll email you instead. Goodbye!"},
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Thursday at two, sorry, did you say Pacific or Mountain?",
+        "Did you just say the Business plan includes that?",
+        "wait did you mean per user or per account?",
+    ],
+)
+def test_asking_the_agent_to_confirm_what_it_said_is_a_clarification(text: str) -> None:
+    assert is_clarification(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["Did you get the invite I forwarded?", "We did, you mean the old portal? It's gone."]
+)
+def test_other_did_you_questions_are_not_clarifications(text: str) -> None:
+    assert not is_clarification(text)
+
+
+def test_specific_thanks_and_a_see_you_tomorrow_close_the_call() -> None:
+    assert _ends(
+        {"agent": "You're booked for 9 a.m. Friday."},
+        {"user": "Great. Appreciate you squeezing me in."},
+        {"agent": "Anytime. Talk tomorrow, Lee."},
+    )
+
+
+def test_leaving_after_the_agents_wrap_up_is_a_close() -> None:
+    assert _ends(
+        {"agent": "I'll email a short comparison this afternoon."},
+        {"user": "Okay. I need to run."},
+        {"agent": "Thanks, Mo. Good luck with the audit."},
+    )

@@ -42,6 +42,9 @@ _CLARIFY = re.compile(
     r"|not sure what you mean"
     r"|who (?:did you say|is this|is calling)|who'?s (?:this|calling)"
     r"|(?:what|who) did you say"
+    # asking the agent to confirm what it said: "sorry, did you say Eastern or Central?"
+    r"|(?:^|(?<=[,.!?;] )|(?<=\bsorry )|(?<=\bwait ))"
+    r"(?:did|do) you (?:just )?(?:say|mean)\b[^.!?]*\?"
     r"|what(?:'s| is) (?:that|this|it) exactly"
     r"|what(?:'s| is| are) (?:a|an) [a-z][a-z' -]{1,30}\?"
     r"|the what\?"
@@ -114,18 +117,22 @@ _CLARIFY_HINTS = frozenset(
 )
 
 _AGENT_CLOSE = re.compile(
-    r"\b(?:bye|goodbye|talk (?:soon|then|later|to you|friday|monday|tuesday|wednesday|thursday)"
+    r"\b(?:bye|goodbye|anytime|talk (?:soon|then|later|to you|tomorrow|next week|friday|monday"
+    r"|tuesday|wednesday|thursday)"
     r"|have a (?:good|great|nice|wonderful|lovely)|take care|thanks?(?: you)?\b|thank you"
     r"|good luck|enjoy (?:the|your)|see you|my pleasure|you'?re welcome|speak soon)\b"
 )
 _CALLER_CLOSE = re.compile(
     r"\b(?:bye|goodbye|cheers|thanks|thank you|ta|talk (?:soon|then|later)|you too"
     r"|take care|see you|have a (?:good|great|nice)|that'?s all|that'?s it|will do"
-    r"|sounds good|appreciate it)\b"
+    r"|sounds good|appreciate (?:it|you|that|the)"
+    # leaving: "I have to go", "gotta run"
+    r"|(?:have|got|need) to (?:go|run|jump|head out)|gotta (?:go|run|jump))\b"
 )
 # A goodbye proper, not the thanks that can end any agent turn.
 _AGENT_GOODBYE = re.compile(
-    r"\b(?:bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care|talk (?:soon|later)"
+    r"\b(?:bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care"
+    r"|talk (?:soon|later|tomorrow|next week)"
     r"|see you|all the best|speak soon)\b"
 )
 # Courtesy that is not a farewell: "thanks for nothing", "don't call me again".
@@ -221,7 +228,7 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-@registry.register("quality", "1.1.0")
+@registry.register("quality", "1.2.0")
 def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     turns = [t for t in view.turns if t.text.strip() or t.interrupted]
     user = [t for t in turns if t.is_user]

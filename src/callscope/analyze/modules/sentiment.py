@@ -6,7 +6,13 @@ carry positive weight in its lexicon, so every cooperative answer looks happy. T
 neutralises courtesy and backchannel words, adds sales-call vocabulary ("deal breaker",
 "clunky", "non-starter"), strips fillers and ASR debris, reads a bare "great." after a
 complaint as sarcasm, and judges the call mostly by how it closes: a polite "thanks" at the
-end does not turn a frustrated call positive.
+end does not turn a frustrated call positive, and a "Perfect, thanks." to the agent's logistics
+does not make a flat call positive.
+
+Beyond word valence, the caller's stance over the call moves the score: leaning in (wanting it
+soon, "that's what we need", waving a concern off), tempered by reservations (price pushback,
+no to a meeting), and dismissal (no time for this, no point in it, letting the trial lapse, a
+curt "Fine." to leave), which only the caller warming up later softens.
 """
 
 from __future__ import annotations
@@ -56,6 +62,7 @@ _NEUTRAL_WORDS = (
     "share",
     "alright",
     "careful",
+    "sorry",  # the caller's "sorry, which day?" is politeness, not sadness
     # Business nouns and adverbs that describe the caller's world, not their mood.
     "honestly",
     "honest",
@@ -111,8 +118,16 @@ _NEUTRAL_WORDS = (
     "appreciate",
     "appreciated",
     "fit",
-    # Product names that VADER reads as verbs.
+    # Product names that VADER reads as verbs, and business nouns it reads as feelings
+    # ("engagement letters", "I'll pay by card").
     "excel",
+    "engagement",
+    "pay",
+    "consent",
+    "patient",
+    "patients",
+    # A mild exclamation ("oh shoot, my next meeting"), not a complaint.
+    "shoot",
     "opportunity",
     "opportunities",
 )
@@ -136,7 +151,7 @@ _LEXICON_CHANGES: dict[str, float] = {
     "wasteoftime": -2.6,
     "moneyback": -1.8,
     "sold": 1.5,
-    "patient": 1.5,
+    "patientpraise": 1.5,
     "relief": 2.0,
     "fine": 0.4,
     "nice": 1.5,
@@ -146,6 +161,9 @@ _LEXICON_CHANGES: dict[str, float] = {
     "charged": -1.4,
     "scam": -3.0,
     "annoying": -2.0,
+    "nightmare": -2.0,
+    "headache": -1.5,
+    "hassle": -1.2,
     "noworries": 0.3,
     "noproblem": 0.3,
     "notaconcern": 0.3,
@@ -160,6 +178,9 @@ _LEXICON_CHANGES: dict[str, float] = {
     "worked": 1.2,
     "isajoke": -2.0,
     "drivingmenuts": -2.2,
+    # Casual praise: "legend", and "sick." said on its own.
+    "legend": 2.0,
+    "slangpraise": 2.0,
 }
 # Multi-word expressions rewritten to single lexicon tokens, fillers dropped. One combined
 # pattern (one pass per turn) instead of a pass per phrase: this runs on every caller turn.
@@ -182,8 +203,20 @@ _PHRASE_LIST: list[tuple[str, str]] = [
     (r"driving (?:me|us) (?:nuts|crazy|mad|insane|up the wall)\b", "drivingmenuts"),
     (r"(?:doesn'?t|does not|won'?t|will not) work for (?:us|me)\b", "dontwork"),
     (r"no,? wait\b", ""),  # self-correction, not refusal
-    # VADER's negation reaches across commas: "not me, sadly" is not "not sad".
-    (r"(?:not|no|never) \w+,", "_JOIN"),
+    # A curt "Fine." as the whole answer is grudging, not pleased (a frustration marker).
+    (r"(?:^|(?<=[.!?] ))fine[.!](?= |$)", "okay."),
+    # "you've been so patient" praises the agent; "new patients" are a clinic's customers.
+    (r"(?:so|very|really|super|been|being) patient\b", "patientpraise"),
+    # "Sick." / "that's sick!" as a whole sentence is praise; "I was sick" is not.
+    (r"(?:^|(?<=[.!?,] ))(?:(?:oh|ooh|that'?s|so|pretty),? )?sick(?=[.!,]|$)", "slangpraise"),
+    # A hypothetical is not the caller's mood: "if it can't, that's a problem", "to see if
+    # it's worth it", "call me if the link breaks". A leading "if" takes the sentence,
+    # a later one its clause.
+    (r"(?:^|(?<=[.!?] ))(?:if|unless)\b[^.!?;]*", ""),
+    (r"(?<!as )(?:if|unless|whether)\b[^,.!?;]*", ""),
+    # VADER's negation reaches across commas and sentences: "not me, sadly" is not "not sad",
+    # "Not really. We're happy." is not "not happy".
+    (r"(?:not|no|never) \w+[,.!?]", "_JOIN"),
     (r"(?:um+|uh+|erm|hmm+|mm+|ah+)\b", ""),
     (r"(?:you know|i mean|kind of|sort of)\b", ""),
     (r"like (?=(?:a |an |the )?(?:\d|one|two|three|four|five|ten|twenty|fifty|hundred))", ""),
@@ -201,11 +234,12 @@ def _phrase(match: re.Match[str]) -> str:
         return repl
     text = match.group(0)
     # "not me, sadly" keeps "sadly" out of the negation; "not great," is still negated.
-    if text.split(" ", 1)[1].rstrip(",") in _ANALYZER.lexicon:
+    if text.split(" ", 1)[1][:-1] in _ANALYZER.lexicon:
         return text
     return text.replace(" ", "_", 1)
 
 
+_NAME = re.compile(r"(?<=[a-z] )[A-Z][a-z]+\b")
 # ASR debris: anything that is not a letter, digit, space or ordinary punctuation.
 _DEBRIS = re.compile(r"[^\w\s'.,!?;:\-—]+|_+")
 _LOOSE_PUNCT = re.compile(r"^[,.;]| [,.!?]")
@@ -228,32 +262,91 @@ _SARCASM_ANY = re.compile(
 # tool ("the producers hate it", "it's clunky") are pain points, which a sales call welcomes,
 # and conditional objections ("if it can't, that's a deal breaker") are not anger.
 _FRUSTRATION = re.compile(
-    r"(?=[a-z])\b(?:ridiculous|waste of (?:my |our )?time|what the (?:hell|heck|fuck)"
+    r"(?=[a-z])\b(?:ridiculous|wast(?:e|ing) (?:of )?(?:my |our )?time|what the (?:hell|heck|fuck)"
     r"|don'?t call me"
     r"|i want (?:my|a) (?:money|refund)|(?<!not )(?<!n't )frustrat\w*"
     r"|(?:i'?m|this is) (?:so |really )?annoy\w*|fed up|unacceptable|useless|not interested"
     r"|stop calling|(?:^|(?<=[,.!?] ))whatever(?:[.!,]|$| you say)|terrible service|scam"
     r"|why (?:are|do) you"
     r"(?: already)? call\w*|hang(?:ing)? up|you people|are you kidding|give me a break"
-    r"|(?<!not )(?<!n't )disappoint\w*|don'?t have time for this|no thanks to"
+    r"|(?<!not )(?<!n't )disappoint\w*|no thanks to"
     r"|expect(?:ed|ing) better|cancel (?:the|my|our) (?:whole )?(?:account|subscription|plan)"
     r"|another (?:bug|error|glitch|crash|ticket)|way too (?:expensive|much|complicated)"
     r"|(?:doesn'?t|won'?t) work for us|we'?ll pass|gave up on|how did you get (?:this|my) number"
     r"|never signed up|driving (?:me|us) (?:nuts|crazy|mad|insane)|(?:this|that) is a joke"
     r"|that'?s a joke)",
 )
+# Dismissal: no time for the call, no point in the product, giving up on the trial, a hurdle
+# confirmed ("That's a problem."). Unlike anger, a calm close does not take it back; only the
+# caller warming up later does.
+_DISMISSAL = re.compile(
+    r"\b(?:(?:don'?t|do not) (?:really |even )?have (?:the )?time for (?:this|that|another|any|a )"
+    r"|no time for (?:this|that)"
+    r"|i (?:don'?t|do not) (?:really |honestly |even )?see "
+    r"(?:the point|the value|the need|why (?!not)|it(?:[.!]|$))"
+    r"|(?:we'?re|i'?m) (?:fine|happy|good|okay) with what (?:we|i) (?:have|use|got)"
+    r"|(?:not|never) (?:gonna|going to) (?:sit|bother|waste|learn|deal)"
+    r"|let (?:the|my|our|this|it) ?(?:free )?(?:trial )?(?:expire|lapse|run out)"
+    r"|(?:^|(?<=[.!?] ))that'?s a (?:big |real )?problem[.!])"
+)
+# Leaving on a grudging "Fine." with no thanks ("Fine. I have to go.").
+_CURT_EXIT = re.compile(r"^fine[.!]")
+_THANKS = re.compile(r"\b(?:thanks|thank you|appreciate)\b")
 _ENTHUSIASM = re.compile(
     r"\b(?:love|loving|awesome|amazing|excellent|fantastic|perfect|exactly what|really "
     r"(?:helpful|useful|useful|great|nice|excited)|so (?:helpful|useful|patient)|excited"
     r"|i'?m sold|lovely|strong fit|that'?s (?:huge|great|awesome|clever)|would be huge"
     r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait"
-    r"|(?:that|it) worked|saved (?:me|my|us|our))\b",
+    r"|(?:that|it) worked|saved (?:me|my|us|our)"
+    # an approving reaction to what the agent just showed: "oh nice", "ooh, cool"
+    r"|(?:oh|ooh|wow),? (?:nice|cool|neat|sweet|sick))\b",
 )
-# Both marker sets in one scan of the turn.
-_MARKERS = re.compile(f"(?=[a-z])(?:(?P<f>{_FRUSTRATION.pattern})|(?P<e>{_ENTHUSIASM.pattern}))")
+# Leaning in: wanting it soon, wanting exactly this, waving a concern off. A timeline only
+# counts as eagerness when the caller wants it soon ("we'd like to switch this month",
+# "this week." as the answer), not "the third bug this week".
+_SOON = r"(?:this (?:week|month)|asap|as soon as (?:possible|we can)|right away|immediately"
+_SOON += r"|(?:the )?next (?:two|couple(?: of)?|few) weeks)\b"
+_INTENT = re.compile(
+    r"\b(?:(?:want|(?:i|we)'?d like|would like|need|switch|start|live|running|going|ready)\b"
+    r"[^.!?]{0,25}?"
+    + _SOON
+    + r"|(?:want|(?:i|we)'?d like|would like)\b[^.!?]{0,30}?\b(?:by|before) "
+    r"(?:the end of|our|next)\b"
+    r"|let'?s (?:do (?:it|this|that)|book (?:it|that)|set (?:it|that) up|go ahead)"
+    + r"|(?:^|(?<=[.!?,] ))(?:honestly |probably |ideally |like |within |hopefully )?"
+    + _SOON
+    + r"|that'?s (?:just |exactly )?what (?:i|we) (?:want|need)|sign (?:me|us) up"
+    r"|count (?:me|us) in|not (?:too |really |that |at all )?worried"
+    r"|(?:(?:is|was)n'?t|(?:is|was|'s) not) (?:really |that |too )?(?:a |an )?(?:big )?"
+    r"(?:deal|concern|problem|issue)"
+    r"|no big deal|(?:we|they|i)(?:'?ll| will| can) figure it out)"
+)
+# Holding back: price pushback, no to a next step, "I'll think about it". These temper the
+# eagerness above; on their own they are ordinary sales talk, not a bad mood.
+_RESERVE = re.compile(
+    r"\b(?:steep|pricey|(?:too|so|really|pretty) expensive|out of (?:our|my|the) budget"
+    r"|(?:a lot|much|way|quite a bit) more than|(?:don'?t|do not) (?:need|want) (?:a|another|the)"
+    r" (?:meeting|call|demo)|(?:e-?mail|send) me something|think (?:about it|it over)"
+    r"|not sure (?:yet|about|if|we)"
+    r"|(?:would|will|'d|'ll) be (?:a |such a )?(?:nightmare|pain|headache|hassle))\b"
+)
+# All marker sets in one scan of the turn; every marker starts a word, so the scan tries the
+# alternatives only there.
+_MARKERS = re.compile(
+    f"(?<![a-z'])(?=[a-z])(?:(?P<f>{_FRUSTRATION.pattern})|(?P<d>{_DISMISSAL.pattern})"
+    f"|(?P<e>{_ENTHUSIASM.pattern})"
+    f"|(?P<i>{_INTENT.pattern})|(?P<r>{_RESERVE.pattern}))"
+)
 # A short sign-off with no feeling in it ("Thanks, bye.", "Okay. Thanks for your time anyway.")
 # says nothing about the call; the close is judged by what came before it.
-_FAREWELL = re.compile(r"\b(?:bye|goodbye|thanks|thank you|cheers|talk (?:soon|then|later))\b")
+_FAREWELL = re.compile(
+    r"\b(?:bye|goodbye|thanks|thank you|cheers|talk (?:soon|then|later)|appreciate (?:it|that))\b"
+)
+# Receipt words: "Perfect, thanks." / "Good. Thanks." / "Great, appreciate it." answer the
+# agent's logistics; VADER scores them warm, but on their own they are courtesy.
+_ACK_WORDS = frozenset(
+    ["great", "perfect", "good", "fine", "cool", "sounds", "got", "it", "appreciate", "that"]
+)
 _COURTESY = frozenset(
     [
         "okay",
@@ -297,6 +390,7 @@ _COURTESY = frozenset(
         "one",
     ]
 )
+_RECEIPT = _COURTESY | _ACK_WORDS
 _WORD = re.compile(r"[a-z']+")
 _FAREWELL_MAX_WORDS = 8
 
@@ -343,6 +437,7 @@ _CAN_SCORE = _SCORED | frozenset(
         "right",
         "nothing",
         "wait",
+        "patient",
     ]
 )
 _GATE_TOKEN = re.compile(r"[\w']+")
@@ -354,7 +449,11 @@ NEGATIVE_AT = -0.12
 
 
 def clean(text: str) -> str:
-    """Lower-case caller text with fillers, ASR debris and known phrases normalised."""
+    """Lower-case caller text with fillers, ASR debris, names and known phrases normalised."""
+    if not text.islower():
+        # Title-case words inside a sentence are names ("Bright Smiles Dental", "Cool Breeze
+        # HVAC"), not feelings. All-lower ASR text has none to drop.
+        text = _NAME.sub("", text)
     low, debris = _DEBRIS.subn(" ", text.lower())
     low, rewritten = _PHRASES.subn(_phrase, low)
     low = " ".join(low.split())
@@ -457,14 +556,24 @@ def _score(cleaned: str, ironic_context: bool, frustrated: bool) -> tuple[float,
     return _compound(cleaned), sarcastic
 
 
-def is_farewell(text: str, score: float) -> bool:
-    if score != 0.0:
-        return False
-    low = text.lower()
+def _sign_off(low: str, allowed: frozenset[str]) -> bool:
     words = _WORD.findall(low)
-    # Courtesy only, with room for one name ("Thanks Ava, bye").
-    other = sum(1 for w in words if w not in _COURTESY)
-    return len(words) <= _FAREWELL_MAX_WORDS and other <= 1 and bool(_FAREWELL.search(low))
+    if len(words) > _FAREWELL_MAX_WORDS or not _FAREWELL.search(low):
+        return False
+    # Room for one name ("Thanks Ava, bye").
+    other = [w for w in words if w not in allowed]
+    return len(other) <= 1 and (not other or other[0] not in _SCORED)
+
+
+def is_farewell(text: str, score: float) -> bool:
+    """A sign-off with no feeling in it: courtesy words only."""
+    return score == 0.0 and _sign_off(text.lower(), _COURTESY)
+
+
+def is_receipt(text: str) -> bool:
+    """ "Perfect, thanks." / "Great, appreciate it.": warm words acknowledging logistics. VADER
+    already weighs them; they are not an enthusiasm marker on top."""
+    return _sign_off(text.lower(), _RECEIPT)
 
 
 def label(score: float) -> str:
@@ -484,11 +593,13 @@ def overall_score(
     enthusiasm: float,
     frustration: float,
     farewell: Sequence[bool] = (),
+    leaning_in: float = 0.0,
 ) -> float:
     """Call-level score: the close weighs most, markers shift it, one bad close caps it.
 
     ``farewell`` marks sign-off turns with no feeling in them: the close is judged by the
-    substantive turns before them, not by a polite "thanks, bye".
+    substantive turns before them, not by a polite "thanks, bye". ``leaning_in``: signs of
+    buying intent left once reservations are set against them.
     """
     if not scores:
         return 0.0
@@ -507,6 +618,7 @@ def overall_score(
         close = substantive[-1:] or [0.0]
     base = 0.2 * _mean(opening) + 0.35 * _mean(middle or close) + 0.45 * _mean(close)
     base += 0.07 * min(enthusiasm, 4) - 0.12 * min(frustration, 4)
+    base += 0.06 * min(max(leaning_in, 0.0), 3)
     # The last word in anger outweighs earlier warmth; a thank-you after anger does not
     # outweigh it.
     worst_close = min(close)
@@ -520,48 +632,62 @@ def close_is_calm(scores: Sequence[float]) -> bool:
     return n > 1 and _mean(scores[n - max(1, n // 3) :]) >= 0
 
 
-@registry.register("sentiment", "1.1.0")
+@registry.register("sentiment", "1.2.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     caller = [t for t in view.turns if t.is_user and t.text.strip()]
     scores: list[float] = []
     farewell: list[bool] = []
-    frustration: list[str] = []
-    enthusiasm: list[str] = []
+    markers: dict[str, list[str]] = {"f": [], "d": [], "e": [], "i": [], "r": []}
     frustrated_at: list[int] = []
-    last_enthused = -1
+    dismissed_at: list[int] = []
+    last_enthused = last_leaning = -1
     ironic = False
     for pos, t in enumerate(caller):
         low = t.text.lower()
-        found: list[str] = []
-        happy: list[str] = []
-        for m in _MARKERS.finditer(low):
-            (found if m.lastgroup == "f" else happy).append(m.group(0))
+        hits = [(m.lastgroup or "r", m.group(0)) for m in _MARKERS.finditer(low)]
+        angry = any(k == "f" for k, _ in hits)
         if could_score(low):
-            score, sarcastic = _score(clean(t.text[:2000]), ironic, bool(found))
+            score, sarcastic = _score(clean(t.text[:2000]), ironic, angry)
         else:
             score, sarcastic = 0.0, False
         scores.append(score)
-        farewell.append(is_farewell(low, score))
-        frustration += found
-        frustrated_at += [pos] * len(found)
-        enthusiasm += happy
-        if happy:
-            last_enthused = pos
-        ironic = bool(found) or sarcastic
+        receipt = score > 0 and is_receipt(low)
+        # A sign-off, or a warm receipt of logistics ("Perfect, thanks."): courtesy, so the close
+        # is judged by the turns before it and the receipt is no enthusiasm marker.
+        farewell.append(receipt or is_farewell(low, score))
+        ironic = angry or sarcastic
+        for kind, hit in hits:
+            if kind == "e" and receipt:
+                continue
+            markers[kind].append(hit)
+            if kind == "f":
+                frustrated_at.append(pos)
+            elif kind == "d":
+                dismissed_at.append(pos)
+            elif kind == "e":
+                last_enthused = last_leaning = pos
+            elif kind == "i":
+                last_leaning = pos
+    last_words = caller[-1].text.lower() if caller else ""
+    if _CURT_EXIT.match(last_words) and not _THANKS.search(last_words):
+        markers["d"].append("fine.")
+        dismissed_at.append(len(caller) - 1)
     n = len(scores)
     third = max(1, n // 3)
     # Frustration the call later resolved counts half: followed by delight ("that worked, you
-    # saved my afternoon") or, outside the close, by a calm close.
+    # saved my afternoon") or, outside the close, by a calm close. A dismissal is a stance, not
+    # a temper: only the caller leaning in afterwards softens it.
     calm = close_is_calm(scores)
     weight = sum(
         0.5 if at < last_enthused or (calm and at < n - third) else 1.0 for at in frustrated_at
-    )
+    ) + sum(0.5 if at < last_leaning else 1.0 for at in dismissed_at)
     segments = {
         "opening": round(_mean(scores[:third]), 3),
         "middle": round(_mean(scores[third : n - third]), 3) if n > 2 * third else None,
         "close": round(_mean(scores[n - third :]), 3) if n else 0.0,
     }
-    score = overall_score(scores, len(enthusiasm), weight, farewell)
+    leaning_in = len(markers["i"]) - len(markers["r"])
+    score = overall_score(scores, len(markers["e"]), weight, farewell, leaning_in)
     return {
         "overall": label(score),
         "score": round(score, 3),
@@ -571,6 +697,8 @@ def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, R
             {"turn": t.index, "score": round(s, 3)} for t, s in zip(caller, scores, strict=True)
         ],
         "trend": round(_mean(scores[n - third :]) - _mean(scores[:third]), 3) if n >= 2 else 0.0,
-        "frustration_markers": frustration,
-        "enthusiasm_markers": enthusiasm,
+        "frustration_markers": markers["f"] + markers["d"],
+        "enthusiasm_markers": markers["e"],
+        "intent_markers": markers["i"],
+        "reservation_markers": markers["r"],
     }
