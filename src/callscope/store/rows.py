@@ -63,6 +63,8 @@ def _text(value: str | None) -> str | None:
 
 
 def _epoch(value: Any) -> datetime | None:
+    if value is None:
+        return None
     if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
         try:
             return datetime.fromtimestamp(float(value), UTC)
@@ -345,9 +347,11 @@ def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None
         )
     )
     items = rec.transcript.items
+    metric_rows = rows.tables["metrics"]
     for t in turns:
+        m = t.metrics
+        started = _epoch(m.get("started_speaking_at"))
         if consent:
-            m = t.metrics
             rows.tables["transcripts"].append(
                 (
                     sid,
@@ -358,7 +362,7 @@ def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None
                     _epoch(t.created_at),
                     t.interrupted,
                     t.confidence,
-                    _epoch(m.get("started_speaking_at")),
+                    started,
                     _epoch(m.get("stopped_speaking_at")),
                     _ms(m.get("e2e_latency")),
                     _ms(m.get("llm_node_ttft")),
@@ -369,13 +373,13 @@ def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None
                 )
             )
         # Latency figures carry no words: they are kept whatever the consent.
-        ts = _epoch(t.metrics.get("started_speaking_at")) or _epoch(t.created_at)
-        for metric, value in t.metrics.items():
-            if metric in _TIMESTAMP_METRICS:
-                continue
-            rows.tables["metrics"].append(
-                (sid, ts, metric, value, unit_of(metric), component_of(metric), t.index, "turn")
-            )
+        ts = started or _epoch(t.created_at)
+        index = t.index
+        metric_rows.extend(
+            (sid, ts, metric, value, unit_of(metric), component_of(metric), index, "turn")
+            for metric, value in m.items()
+            if metric not in _TIMESTAMP_METRICS
+        )
     for event in rec.metrics:
         if not isinstance(event, dict):
             continue
