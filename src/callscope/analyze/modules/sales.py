@@ -21,6 +21,7 @@ from callscope.analyze.text.normalize import (
 )
 from callscope.analyze.text.normalize import (
     clause_bounds,
+    join_letters,
     next_clause,
     normalize,
     to_digits,
@@ -46,7 +47,9 @@ _Q_TEAM = re.compile(
     r"|\bjust you\b|\bwider team\b|\bteam size\b|\bhow big is\b|\bothers too\b"
     r"|\bhow many of you\b|\bwhole (?:\w+ )?team\b"
 )
-_GUESS_TEAM = re.compile(rf"\b\d+\s+(?:[a-z'-]+\s+)?{PEOPLE}\b[^?]*\?")
+# The agent's own guess put as a question ("so about ten people?"); a recap in an earlier
+# sentence ("Got it, three users. And how many letters?") asks nothing about the team.
+_GUESS_TEAM = re.compile(rf"\b\d+\s+(?:[a-z'-]+\s+)?{PEOPLE}\b[^?.!]*\?")
 _Q_VOLUME_HINT = re.compile(r"\bvolume\b|\bhow often\b")
 _Q_TOOL = re.compile(
     r"\b(?:what|how) (?:are|do|were|did) you (?:currently )?(?:using|use|sending|send|handling|"
@@ -54,6 +57,17 @@ _Q_TOOL = re.compile(
     r"software|app)\b|\bprocess look like\b|\bdo you use anything\b|\bcurrent (?:tool|process|"
     r"setup|solution)\b|\busing (?:anything|something) (?:today|now)\b"
     r"|\bwhat (?:[a-z]+ ){1,2}(?:are|do) you (?:currently )?(?:use|using)\b"
+    r"|\bwhat's your (?:current |existing )?(?:process|setup|workflow)\b"
+)
+# "Are you looking at other vendors?": the brands in the answer are candidates, not in use.
+_Q_ALTERNATIVES = re.compile(
+    r"\bother (?:vendors|tools|options|solutions|products|platforms)\b|\balternatives\b"
+    r"|\b(?:looking at|evaluating|considering|comparing) (?:any|other|anyone|anything)\b"
+)
+# Nothing in place yet, said to "what do you use today?": "we don't really do it at all yet".
+_NOTHING_YET = re.compile(
+    r"\b(?:don't|do not|haven't|have not)\s+(?:really\s+)?(?:do|done|use|used|have)\s+"
+    r"(?:it|that|this|anything|any)\b(?:[^.?!]{0,12}\b(?:at all|yet)\b)"
 )
 _Q_CRM = re.compile(
     r"\bcrm\b|\bconnect\w*\b|\bintegrat\w*\b|\bsystems?\b|\bsoftware we\b|"
@@ -101,7 +115,7 @@ _NEG_BEFORE = re.compile(
     r"rather than|got rid of|get rid of|dropped|ditched|cancel(?:l)?ed|used to|moved off|"
     r"moved away from|switched from|switched away from|stopped using|quit|left|was on|were on|"
     r"had|tried|trialed|trialled|ask if|asks if|asked if|wondering if|whether|previously|"
-    r"formerly|no longer|isn't|aren't|wasn't|weren't|neither|nor)\b"
+    r"formerly|no longer|isn't|aren't|wasn't|weren't|neither|nor|(?:we|i|they) used)\b"
 )
 _NEG_AFTER = re.compile(
     r"\b(?:ago|last year|before that|years back|in the past|back then|"
@@ -118,10 +132,13 @@ _PRESENT = re.compile(
     r"we've been on|we have been on|been using|right now|currently|at the moment|today|came "
     r"with|we pay|we're paying|our \S+ (?:plan|contract|account|subscription|license)|"
     r"everything's in|everything is in|live in|we have|we've got|is what we use|still on|"
-    r"still using|we send|we do|we run|through|via)\b"
+    r"still using|we send|we do|we run|through|via|replacing|"
+    # leaving a tool now means being on it now: "we're moving our proposals off Qwilr"
+    r"(?:moving|switching|migrating|getting) (?:[\w']+ ){0,3}?(?:off|away from))\b"
 )
 _EVALUATING = re.compile(
-    r"\b(?:also|evaluating|evaluate|trialing|trialling|testing|looking at|"
+    r"\b(?:also|too|shortlist|short list|front ?runner|finalists?|leaning|evaluating|evaluate|"
+    r"trialing|trialling|testing|looking at|"
     r"considering|compar\w*|likes?|liked|loves?|quote|mentioned|heard|"
     r"recommended|bake[- ]?off|next)\b"
 )
@@ -161,7 +178,8 @@ _VERB_FIRST = frozenset({"sign", "get"})  # "we can sign now", "to get accept...
 _PAST_CLAUSE = re.compile(
     r"\b(?:ago|last|was|were|did|had|went|got|took|moved|cancel\w*|dropped|"
     r"hired|started|switched|since|used to|back in|left|came)\b|"
-    r"\b(?:we|i|they|she|he)\s+(?:\w+\s+)?\w+ed\b"
+    # a past verb, but not "need" or "feed"
+    r"\b(?:we|i|they|she|he)\s+(?:\w+\s+)?\w*[^e\W]ed\b"
 )
 _CONTRACT_CLAUSE = re.compile(
     r"\b(?:contract|renew\w*|locked|stuck|tied (?:in|into)|runs? (?:through|until|till)|expires?|"
@@ -169,6 +187,7 @@ _CONTRACT_CLAUSE = re.compile(
 )
 _LOCKED = re.compile(r"\b(?:locked|stuck|tied (?:in|into)|paying for it)\b")
 _SENTENCE_OR_BUT = re.compile(r"(?<=[.?!])\s+|\bbut\b")
+_DEADLINE_MARK = re.compile(r"\b(?:at the latest|no later than|latest by)\b")
 _CALENDAR_HINT = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|spring|summer|fall|autumn|winter|"
     r"christmas|holiday|year|new year|q[1-4]|quarter|month|weeks?|days?|\d+)"
@@ -187,10 +206,13 @@ _HURDLE = re.compile(
     r"\b(?:deal[- ]?breaker|hard sell|big gap|a gap|gap for us|must[- ]have|"
     r"it's a problem|that's a problem|is a problem|bummer|show[- ]?stopper|"
     r"can't live without|need that|needs to have|would be a problem|"
-    r"(?:a|big|real) issue for us|won't work for us|doesn't work for us)\b"
+    r"(?:a|big|real) issue for us|won't work for us|doesn't work for us|no[- ]go|"
+    r"non[- ]?starter|(?:we|i) (?:can't|cannot|couldn't) (?:use|buy|go with) "
+    r"(?:it|this|that|you))\b"
 )
+# "if the quote can't write the line items back...": any subject the condition names.
 _LACK_USER = re.compile(
-    r"\bif (?:it|you|pandadoc|that|this) (?:can't|cannot|doesn't|does not|"
+    r"\bif (?:[\w'-]+ ){1,4}?(?:can't|cannot|doesn't|does not|"
     r"won't|isn't able|is not able|don't|do not)\b|\b(?:it|you) (?:can't|doesn't|"
     r"don't) (?:do|have|support)\b"
 )
@@ -224,6 +246,7 @@ _ALREADY_HAVE = re.compile(
     r"\b(?:don't|do not|doesn't) (?:create|build|make|draft|write) (?:anything|documents|them|"
     r"the documents)\b"
 )
+_USE_FOR = re.compile(r"\buse (?:it|pandadoc|this|you)\b[^.?!]{0,25}?\bfor\b")
 _SIGN_RE = re.compile(rf"\b{_SIGN_WORD}\b")
 _EMPHASIS = re.compile(
     r"\b(?:main|mainly|mostly|primarily|big one|bulk|main thing|the thing|biggest)\b"
@@ -236,29 +259,108 @@ _PRICE_HIGH = re.compile(
     r"\b(?:price|pricing|cost|costs|it|that|plan|subscription)\s+(?:is|'s|seems|looks|sounds|are)\s+"
     r"(?:[a-z]+\s+){0,3}?(?:high|higher|steep|expensive|a lot|too much)\b"
 )
+# Cost named next to a burden, in one clause: "money's the problem", "the plan is kind of a
+# jump for us", "my bigger concern is cost", "why I'd pay triple".
+_COST = (
+    r"(?:price|prices|pricing|cost|costs|money|budget|plan|plans|tier|tiers|subscription|spend|"
+    r"pay|paying|fees?)"
+)
+_BURDEN = (
+    r"(?:jump|stretch|a lot more|too much|steep|tight|problem|concern|worry|justify|triple|"
+    r"double|twice|three times|out of reach|hard to swallow)"
+)
+_PRICE_BURDEN = re.compile(
+    rf"\b{_COST}\b(?:[^\w.,;?!]+[\w']+){{0,6}}?[^\w.,;?!]+{_BURDEN}\b"
+    rf"|\b{_BURDEN}\b(?:[^\w.,;?!]+[\w']+){{0,2}}?[^\w.,;?!]+{_COST}\b"
+)
+# Switching made conditional on our price: "if your pricing is in the same ballpark...".
+_PRICE_CONDITION = re.compile(
+    r"\bif (?:your|pandadoc's|the pandadoc) (?:[\w-]+ ){0,2}?(?:price|pricing|cost|plan)s?\b"
+)
+_NEGATED_SPAN = re.compile(r"\b(?:not|no|never|isn't|aren't|wasn't)\b|n't\b")
+# A price the caller judges about us rather than about a tool they name.
+_ABOUT_US = re.compile(r"\b(?:you|your|yours|pandadoc|pandadoc's|than)\b")
+# "we're in a contract with DocuSign until February".
+_IN_CONTRACT = re.compile(
+    r"\b(?:in|under|signed|into)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:contract|agreement|commitment)\b[^.?!]{0,50}?\b(?:until|till|through|thru|ends?|"
+    r"expires?|runs? out|renews?)\b"
+)
+# A timing word used as a date anchor ("after our busy season") schedules, it does not object.
+_TIME_ANCHOR = re.compile(
+    r"\b(?:after|once|when|until|following|before)\s+(?:the\s+|our\s+|my\s+)?$"
+)
+# A move the caller plans ("we'd want to migrate this quarter") is no cost they fear.
+_PLANNED = re.compile(
+    r"\b(?:want|wants|like|plan|planning|ready|hoping|hope|looking|going|gonna|able)\s+to\s+$"
+)
 _MONEY = re.compile(
     r"\b(?:pay|paying|paid|price|pricing|cost|costs|money|budget|afford|free for us|"
     r"dollars?|bucks)\b"
 )
 
-_OWN_BUSINESS = re.compile(
-    r"\b(?:we're|we are|i'm|i am|i own|i run|we run|i have|we have)\s+(?:a|an)\s+"
-    r"(?:[\w-]+\s+){0,3}?"
+_BUSINESS_NOUN = (
     r"(?:company|business|firm|shop|agency|practice|studio|outfit|startup|provider|operation|"
-    r"store|distributor)\b"
+    r"store|distributor|group|chain|franchise|brokerage)"
 )
+_OWN_BUSINESS = re.compile(
+    r"\b(?:we're|we are|i'm|i am|i own|i run|we run|i have|we have|i work (?:for|at))\s+"
+    rf"(?:a|an)\s+(?:[\w-]+\s+){{0,3}}?{_BUSINESS_NOUN}\b"
+    # "I'm the HR director for a restaurant group"
+    rf"|\bi(?:'m| am) (?:the |an? )?[\w -]{{2,30}}? (?:for|at) (?:a|an) (?:[\w-]+\s+){{0,3}}?"
+    rf"{_BUSINESS_NOUN}\b"
+)
+# The caller says what the business is: industry words there name it ("we're a SaaS platform
+# for landlords": SaaS, not real estate, which is who they sell to).
+_IDENTITY = re.compile(r"\b(?:we're|we are|i'm|i am|i run|i own|we run)\s+(?:an?|the)\s+")
+_IDENTITY_END = re.compile(r"\b(?:for|to|serving|with|that|who|and)\b|[.,;?!]")
+# A business that sells software of any kind ("we sell a logistics analytics tool").
+_SELLS_SOFTWARE = re.compile(
+    r"\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?\s+(?:an?\s+|our own\s+)?"
+    r"(?:[\w-]+\s+){0,3}?(?:software|platform|saas|app)\b"
+    r"|\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?\s+an?\s+(?:[\w-]+\s+){1,3}?"
+    r"tool\b"
+)
+_IDENTITY_BONUS = 2.0
 
 # --- authority -----------------------------------------------------------------------------
 _THIRD_PARTY = re.compile(
     r"\b(?:he|she|they|board|owners?|founders?|partners?|boss|manager|cfo|ceo|cro|coo|cto|gc|"
     r"director|procurement|legal|finance|committee|council|president|vp|husband|wife|"
     r"(?:my|our|the) (?!one\b|person\b|decision\b|final\b)[a-z-]+|(?:dr|mr|ms|mrs)\.? [a-z]+)\b"
-    r"(?:'s|'d)?(?:(?!\b(?:i|i'm|me|we|myself)\b)[\w\s']){0,30}?"
-    r"\b(?:signs? off|approves?|decides?|makes? the (?:call|decision)|"
+    r"(?:'s|'d)?(?:(?!\b(?:i|i'm|me|we|myself)\b)[\w\s']){0,45}?"
+    r"\b(?:signs? off|approves?|decides?|makes? the (?:final )?(?:call|decision)|"
     r"has the final say|has to approve|needs? to approve|would have to approve|"
     r"gets? the final say|(?:have|has) to (?:okay|ok|approve|sign off)|okays?|green[- ]?lights?)\b"
 )
 _APPROVAL_VERBS = ("sign", "approv", "decid", "call", "decision", "say", "ok", "green")
+# Someone else's approval named as a noun: "needs our board treasurer's approval", "I'd have
+# to check with my manager first".
+_OTHERS_APPROVAL = re.compile(
+    r"\b(?:needs?|requires?|get|getting)\s+(?!my\b|your\b)(?:[\w']+\s+){1,4}?"
+    r"(?:approval|sign[- ]?off|okay|blessing|go[- ]ahead)\b"
+)
+_CHECK_WITH = re.compile(
+    r"\b(?:check|run (?:it|this|that)|clear (?:it|this|that)|bring (?:it|this|that)|"
+    r"take (?:it|this|that))\s+(?:with|by|past|to)\s+(?:my|our)\s+(?:[\w-]+\s+){0,2}?"
+    r"(?:boss|manager|cfo|ceo|coo|cro|cto|owners?|founders?|partners?|board|director|"
+    r"president|vp|head of [\w-]+|supervisor|finance|procurement|legal)\b"
+)
+# Cheap literal tests that let most turns skip the longer patterns below them.
+_APPROVER_HINT = re.compile(
+    r"approval|sign[- ]?off|okay|blessing|ahead|\b(?:with|by|past|to) (?:my|our) "
+)
+# The caller has to win someone over: a hurdle, even when it answers "who decides?".
+_MUST_CLEAR = re.compile(
+    r"\b(?:i|we)(?:'d| would| will|'ll)?\s+(?:need|have)\s+to\s+(?:get|run|check|bring|take|"
+    r"clear|convince|loop|pitch|sell)\b"
+)
+# The caller does the legwork for someone else's decision: "I'm running the evaluation".
+_SELF_EVALUATES = re.compile(
+    r"\bi(?:'m| am)\s+(?:the one\s+)?(?:running|leading|doing|handling|owning|pulling together|"
+    r"putting together|gathering|evaluating|researching|comparing|vetting|scoping|"
+    r"shortlisting)\b"
+)
 # Shared decisions: "me and my co-founder decide together" keeps the caller a decision maker.
 _JOINT = re.compile(
     r"\b(?:me|i) and (?:my |our )?[\w-]+(?: [\w-]+)? (?:decide|make the (?:call|decision)|"
@@ -279,7 +381,15 @@ _NOT_ME = re.compile(r"\bnot me\b|^\W*no\b")
 _TITLE_DM = re.compile(
     r"\bi(?:'m| am) (?:the |a |an |one of the (?:[a-z]+ )?)?(?:owner|co-?owner|founder|"
     r"co-?founder|ceo|coo|president|principal|managing (?:partner|broker|attorney|director|"
-    r"member))s?\b|\bi own (?!the budget)\w+|\b(?:budget|decision|call|money)(?: is|'s) mine\b"
+    r"member))s?\b|\bi own (?!the budget)\w+|\b(?:budget|decisions?|calls?|money)(?: is| are|'s)"
+    r" (?:all )?mine\b"
+)
+# The caller approves or pays without asking anyone: "I can sign off on this myself".
+_SELF_APPROVES = re.compile(
+    r"\bi(?: can| could| will|'ll| get to)?\s+(?:just\s+)?(?:sign off on|sign for|approve|"
+    r"green[- ]?light|okay) (?:this|it|that|the (?:purchase|spend))\b"
+    r"|\bi(?: can| will|'ll)\s+(?:just\s+)?(?:put it on (?:the|my|our|a) (?:company )?"
+    r"(?:card|credit card|amex)|expense it|pay for it)\b"
 )
 
 # --- pain, people, next steps --------------------------------------------------------------
@@ -378,6 +488,7 @@ class _UTurn:
     topics: list[Hit]
     prev_user_low: str = ""
     _third: re.Match[str] | bool | None = False  # False: not searched yet
+    _approver: re.Match[str] | bool | None = False
 
     def third_party(self) -> re.Match[str] | None:
         """Someone else approves or decides ("my CFO signs off"), searched once per turn."""
@@ -389,6 +500,17 @@ class _UTurn:
                 else None
             )
         return self._third if isinstance(self._third, re.Match) else None
+
+    def approver(self) -> re.Match[str] | None:
+        """Someone else's approval, as a clause ("my CFO signs off") or a noun ("her okay")."""
+        if self._approver is False:
+            low = self.low
+            self._approver = self.third_party() or (
+                (_OTHERS_APPROVAL.search(low) or _CHECK_WITH.search(low))
+                if _APPROVER_HINT.search(low)
+                else None
+            )
+        return self._approver if isinstance(self._approver, re.Match) else None
 
 
 @dataclass
@@ -432,6 +554,7 @@ def _questions(agent_low: str) -> frozenset[str]:
             asked.add(kind)
     if (
         "team" not in asked
+        and "volume" not in asked
         and "?" in tail
         and _NUMBERISH.search(tail)
         and _GUESS_TEAM.search(to_digits(tail))
@@ -450,7 +573,7 @@ def _prepare(view: CallView, comp: _Compiled) -> list[_UTurn]:
             continue
         if not turn.is_user or not turn.text.strip():
             continue
-        low = normalize(turn.text)
+        low = join_letters(normalize(turn.text))
         hits = comp.everything.find(low)
         out.append(
             _UTurn(
@@ -566,6 +689,12 @@ def _brands(
     manual: str | None = None
     for t in turns:
         hits = [h for h in t.brands if _brand_ok(t.low, h)]
+        if not hits and manual is None and "tool" in t.asked and _NOTHING_YET.search(t.low):
+            manual = "none"
+            ev.add("current_tool", t)
+        alternatives = (
+            bool(hits) and bool(t.agent_low) and bool(_Q_ALTERNATIVES.search(t.agent_low[-200:]))
+        )
         if not hits and _AFFIRM.search(t.low) and t.agent_low and "?" in t.agent_low[-200:]:
             # "So you're on HubSpot?" - "yes": the caller confirms the agent's one named tool.
             agent_hits = [
@@ -584,7 +713,12 @@ def _brands(
                 if vid not in competitors:
                     competitors.append(vid)
                 ev.add("competitors", t, h.start)
-                if current is None and not negated and not _is_question_clause(t.low, h.start):
+                if (
+                    current is None
+                    and not negated
+                    and not alternatives
+                    and not _is_question_clause(t.low, h.start)
+                ):
                     span = clause_bounds(t.low, h.start)
                     clause = t.low[span.start : span.end]
                     if not _EVALUATING.search(clause) and (
@@ -642,6 +776,11 @@ def _use_case(turns: list[_UTurn], ev: _Evidence) -> str | None:
             ev.add("use_case", t)
             return "esignature"
     if not scores:
+        # A job named in words we have no use case for is still a stated use case.
+        for t in turns:
+            if _USE_FOR.search(t.low):
+                ev.add("use_case", t)
+                return "other"
         return None
     best = max(scores, key=lambda k: (scores[k], -first[k]))
     for t in turns:
@@ -655,6 +794,23 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
     first: dict[str, tuple[int, int]] = {}
     where: dict[str, _UTurn] = {}
     for t in turns:
+        identity: list[tuple[int, int]] | None = None
+        sells = (
+            _SELLS_SOFTWARE.search(t.low)
+            if (
+                "software" in t.low
+                or "platform" in t.low
+                or "saas" in t.low
+                or " app" in t.low
+                or "tool" in t.low
+            )
+            else None
+        )
+        if sells:
+            scores["software_saas"] = scores.get("software_saas", 0.0) + 1.0 + _IDENTITY_BONUS
+            if "software_saas" not in first:
+                first["software_saas"] = (t.index, sells.start())
+                where["software_saas"] = t
         for h in t.topics:
             if h.group != "industry" or h.id == "other":
                 continue
@@ -664,6 +820,13 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 continue
             # Longer phrases are more specific ("insurance agency" > "carriers").
             scores[h.id] = scores.get(h.id, 0.0) + 1.0 + 0.5 * (len(h.phrase.split()) > 1)
+            if identity is None:
+                identity = []
+                for m in _IDENTITY.finditer(t.low):
+                    cut = _IDENTITY_END.search(t.low, m.end())
+                    identity.append((m.end(), cut.start() if cut else len(t.low)))
+            if any(a <= h.start < b for a, b in identity):
+                scores[h.id] += _IDENTITY_BONUS
             if h.id not in first:
                 first[h.id] = (t.index, h.start)
                 where[h.id] = t
@@ -679,6 +842,20 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
     return best
 
 
+def _self_approves(low: str) -> bool:
+    if not (
+        "sign" in low
+        or "approv" in low
+        or "okay" in low
+        or "green" in low
+        or "card" in low
+        or "expense" in low
+        or "pay for" in low
+    ):
+        return False
+    return bool(_SELF_APPROVES.search(low))
+
+
 def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
     found: dict[str, _UTurn] = {}
     for t in turns:
@@ -692,12 +869,14 @@ def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 found.setdefault(h.id, t)
         if "decide" in t.low and _JOINT.search(t.low):
             found.setdefault("decision_maker", t)
-        third = t.third_party()
+        third = t.approver()
         third_sentence = _sentence_at(t.low, t.low, third.start()) if third else ""
         if third and not (_DOC_APPROVAL.search(third_sentence) or _WAIVE.search(third_sentence)):
             found.setdefault("needs_approval", t)
+            if _SELF_EVALUATES.search(t.low):
+                found.setdefault("influencer", t)
         answer_me = "decision" in t.asked and _ANSWER_ME.search(t.low)
-        if not not_me and (answer_me or _TITLE_DM.search(t.low)):
+        if not not_me and (answer_me or _TITLE_DM.search(t.low) or _self_approves(t.low)):
             found.setdefault("decision_maker", t)
     for choice in ("influencer", "needs_approval", "decision_maker"):
         if choice in found:
@@ -711,8 +890,10 @@ def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
         t for t in turns if "timeline" not in t.asked
     ]
     for t in ordered:
-        if "meeting" in t.asked and "timeline" not in t.asked:
-            continue
+        if "timeline" not in t.asked and (
+            "meeting" in t.asked or (t.asked & {"volume", "team"} and "?" in t.agent_low[-260:])
+        ):
+            continue  # "it peaks in the spring" answers how many, not when
         explicit: list[tuple[int, str]] = []
         for h in t.topics:
             if h.group != "timeline":
@@ -732,7 +913,10 @@ def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
             return explicit[0][1]
         if not _CALENDAR_HINT.search(t.low):
             continue
-        for sentence in _SENTENCE_OR_BUT.split(t.low):
+        parts = _SENTENCE_OR_BUT.split(t.low)
+        # A stated deadline ("so December at the latest") outranks the turn's other dates.
+        parts.sort(key=lambda p: not _DEADLINE_MARK.search(p))
+        for sentence in parts:
             if _PAST_CLAUSE.search(sentence):
                 continue
             if _CONTRACT_CLAUSE.search(sentence) and not (
@@ -744,6 +928,42 @@ def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
                 ev.add("timeline", t)
                 return bucket
     return None
+
+
+def _mentions_cost(low: str) -> bool:
+    return (
+        "pric" in low
+        or "cost" in low
+        or "money" in low
+        or "budget" in low
+        or "plan" in low
+        or "subscri" in low
+        or "spend" in low
+        or "pay" in low
+        or "fee" in low
+        or "tier" in low
+    )
+
+
+def _about_other_tool(t: _UTurn, pos: int) -> bool:
+    """A price word about a tool the caller names in this or the previous sentence of the turn.
+
+    "we're moving off Qwilr. it's gotten so pricey" complains about Qwilr, not about us;
+    "yours is a lot more" or "more than we pay DocuSign" is about us.
+    """
+    sentence_start = max(
+        t.low.rfind(". ", 0, pos), t.low.rfind("? ", 0, pos), t.low.rfind("! ", 0, pos)
+    )
+    sentence = _sentence_at(t.low, t.low, pos)
+    if _ABOUT_US.search(sentence):
+        return False
+    prev_start = max(
+        t.low.rfind(". ", 0, max(0, sentence_start)),
+        t.low.rfind("? ", 0, max(0, sentence_start)),
+        t.low.rfind("! ", 0, max(0, sentence_start)),
+    )
+    lo = prev_start + 1 if sentence_start >= 0 else 0
+    return any(lo <= h.start < pos for h in t.brands)
 
 
 def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
@@ -762,42 +982,87 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
             sentence = _sentence_at(t.low, t.low, h.start)
             if _WAIVE.search(sentence):
                 continue
+            before = t.low[max(0, h.start - 30) : h.start]
             if (
                 _NEGATOR_NEAR.search(t.low[max(0, h.start - 25) : h.start])
                 and not re.match(r"(?:can't|cannot|couldn't|don't|doesn't|not|no)\b", h.phrase)
-                and not _CONDITION.search(t.low[max(0, h.start - 30) : h.start])
+                and not _CONDITION.search(before)
             ):
                 continue
             if h.id == "needs_approval" and (
-                "decision" in t.asked or _APPROVAL_NOUN.match(t.low[h.end :])
+                ("decision" in t.asked and not _MUST_CLEAR.search(t.low))
+                or _APPROVAL_NOUN.match(t.low[h.end :])
             ):
                 continue  # answering "who decides?" describes authority, it is no hurdle
             if h.phrase == "to learn" and _LEARN_MORE.match(t.low[h.end :]):
                 continue
+            if h.id == "price" and _about_other_tool(t, h.start):
+                continue
+            if h.id == "timing" and _TIME_ANCHOR.search(before):
+                continue
+            if h.id == "switching_cost" and _PLANNED.search(before):
+                continue
             add(h.id, t, h.start)
             found_here = True
-        if h_ := t.third_party():
+        if h_ := t.approver():
             sentence = _sentence_at(t.low, t.low, h_.start())
             if (
-                "decision" not in t.asked
+                ("decision" not in t.asked or _MUST_CLEAR.search(t.low))
+                and not _SELF_EVALUATES.search(t.low)
                 and not _WAIVE.search(sentence)
                 and not _DOC_APPROVAL.search(sentence)
             ):
                 add("needs_approval", t, h_.start())
                 found_here = True
-        price = _PRICE_HIGH.search(t.low)
+        price = (
+            _PRICE_HIGH.search(t.low)
+            if (
+                "high" in t.low
+                or "steep" in t.low
+                or "expensive" in t.low
+                or "a lot" in t.low
+                or "too much" in t.low
+            )
+            else None
+        )
+        if price is None and _mentions_cost(t.low):
+            price = _PRICE_CONDITION.search(t.low)
+            burden = None if price else _PRICE_BURDEN.search(t.low)
+            if (
+                burden
+                and not _NEGATED_SPAN.search(burden.group())
+                and not _about_other_tool(t, burden.start())
+            ):
+                price = burden
         if price and not _WAIVE.search(_sentence_at(t.low, t.low, price.start())):
             add("price", t, price.start())
+            found_here = True
+        locked = (
+            _IN_CONTRACT.search(t.low)
+            if "contract" in t.low or "agreement" in t.low or "commitment" in t.low
+            else None
+        )
+        if locked and not _NEGATOR_NEAR.search(t.low[max(0, locked.start() - 25) : locked.start()]):
+            add("contract_lock_in", t, locked.start())
             found_here = True
         hurdle = _HURDLE.search(t.low)
         if hurdle and not _WAIVE.search(_sentence_at(t.low, t.low, hurdle.start())):
             if _MONEY.search(_sentence_at(t.low, t.low, hurdle.start())):
                 add("price", t, hurdle.start())
                 continue
-            lack = _LACK_USER.search(t.low) or _LACK_AGENT.search(t.agent_low)
-            if lack and not (found_here and not _LACK_USER.search(t.low)):
-                window = " ".join((t.low, t.agent_low, t.prev_user_low))
-                gap = "integration_gap" if _INTEGRATION_TALK.search(window) else "feature_gap"
+            user_lack = _LACK_USER.search(t.low)
+            lack = user_lack or _LACK_AGENT.search(t.agent_low)
+            if lack and not (found_here and not user_lack):
+                # A lack the caller states is read in the caller's words (and the tools they
+                # name); one the agent admits is read with the agent's turn as well.
+                if user_lack:
+                    integration = bool(_INTEGRATION_TALK.search(t.low)) or any(
+                        _family(b)[0] == "integrations" for b in t.brands
+                    )
+                else:
+                    window = " ".join((t.low, t.agent_low, t.prev_user_low))
+                    integration = bool(_INTEGRATION_TALK.search(window))
+                gap = "integration_gap" if integration else "feature_gap"
                 add(gap, t, hurdle.start())
     return out
 

@@ -38,6 +38,7 @@ _SPOKEN_EMAIL = re.compile(
 _WRITTEN_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _DIGIT_GROUPS = re.compile(r"\b\d{1,4}(?:[\s,.-]+\d{1,4}){2,}\b")
 
+_PER_PERIOD = r"(?:a|per|each|every) (?:day|week|month|year)\b"
 # Quantities the number parser leaves as words, applied after it ("a couple 100" -> 200).
 _QUANTITY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rf"\b{pat}\b"), rep)
@@ -53,9 +54,14 @@ _QUANTITY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"a dozen", "12"),
         (r"dozens", "36"),
         (r"a handful", "5"),
+        # "just a few a month": a vague count that still names its period.
+        (rf"a few(?= {_PER_PERIOD})", "3"),
+        (rf"a couple(?= {_PER_PERIOD})", "2"),
     )
 )
 _QUANTITY_HINT = re.compile(r"\b(?:a couple|a few|several|dozens?|handful)\b")
+_LETTER_RUN_HINT = re.compile(r"\b[b-hj-z] [b-hj-z]\b")
+_LETTER_RUN = re.compile(r"(?<![\w'])[b-hj-z](?: [b-hj-z]){1,4}(?![\w])")
 _ISH = re.compile(r"\b([a-z]+)-ish\b")
 # Any digit or English number word: a cheap test before the number parser runs.
 NUMBERISH = re.compile(
@@ -69,6 +75,16 @@ NUMBERISH = re.compile(
 def normalize(text: str) -> str:
     """Lower case with typographic punctuation made plain and spaces collapsed."""
     return _SPACES.sub(" ", text.translate(_PUNCT).lower()).strip()
+
+
+def join_letters(low: str) -> str:
+    """Acronyms spelled out by ASR joined up: "our c f o" -> "our cfo", "s d r's" -> "sdr's".
+
+    "a" and "i" are words of their own, so runs containing them are left alone.
+    """
+    if " " not in low or not _LETTER_RUN_HINT.search(low):
+        return low
+    return _LETTER_RUN.sub(lambda m: m.group().replace(" ", ""), low)
 
 
 def strip_contacts(low: str) -> str:

@@ -17,7 +17,7 @@ PEOPLE = (
     r"managers?|executives?|aes?|sdrs?|bdrs?|estimators?|salespeople|sellers?|brokers?|realtors?|"
     r"seats?|licen[cs]es?|designers?|consultants?|associates?|partners?|assistants?|admins?|"
     r"accountants?|nurses?|doctors?|therapists?|engineers?|developers?|officers?|specialists?|"
-    r"closers?|writers?|planners?|teammates?|colleagues?|coworkers?|co-workers?|"
+    r"closers?|writers?|planners?|directors?|teammates?|colleagues?|coworkers?|co-workers?|"
     r"account managers?|account executives?|project managers?|pms?|p m's|of us|of them|"
     r"on the team|in the office|on my team|on our team|in total|total|head ?count|"
     r"salesmen|saleswomen|loan officers?|underwriters?|dentists?|hygienists?|teachers?|"
@@ -38,8 +38,8 @@ _HEADCOUNT_AFTER = re.compile(
     r"|^\s*(?:overall|company[- ]wide|in the (?:whole )?(?:company|org|business|firm))\b"
 )
 _HEADCOUNT_BEFORE = re.compile(
-    r"\b(?:company|company's|org|organi[sz]ation|business|firm|agency|brokerage|practice|"
-    r"whole [a-z]+|entire [a-z]+|headcount)\s+(?:is|has|of|'s|employs|totals?)?\s*"
+    r"\b(?:company|company's|org|organi[sz]ation|business|firm|agency|brokerage|practice|group|"
+    r"whole [a-z]+|entire [a-z]+|headcount)(?:\s*,\s*|\s+(?:is|has|of|'s|employs|totals?)?\s*)"
     r"(?:about |around |roughly |like |maybe |over |almost |nearly |just |only )?$"
 )
 # "twenty-two AEs and four sales engineers", "four estimators and me": parts of one team.
@@ -47,6 +47,7 @@ _JOIN = re.compile(r"^\s*,?\s*(?:and|plus|as well as|\+|&)\s+(?:(?:our|the|my)\s
 _PEOPLE_AFTER = re.compile(rf"^(?:[a-z'-]+\s+){{0,1}}?{PEOPLE}\b")
 _SUBSET = re.compile(r"^\d+\s+of\s+(?:us|them)\b")  # "40 people and 6 of us": a part
 _PLUS_ME = re.compile(r"^\s*,?\s*(?:and|plus)\s+(?:me|myself)\b")
+_DIGIT = re.compile(r"\d")
 _NUM = re.compile(r"(?<![\d$.,:/])(\d+(?:\.\d+)?)(?![\d%]|\.\d|:\d|\s*(?:%|percent))")
 # What may follow a bare number in an answer ("eight.", "ten or so", "twelve now").
 _BARE_END = re.compile(
@@ -134,6 +135,12 @@ def team_candidates(digits: str, answering: bool) -> list[Found]:
     found: list[Found] = []
     role_guess: list[Found] = []
     used: set[int] = set()
+    if not _DIGIT.search(digits):
+        # Without a digit only the word forms can count: "just me", "me and my partner".
+        found.extend(Found(1, m.start()) for m in _SOLO.finditer(digits))
+        found.extend(Found(2, m.start()) for m in _ME_AND_ONE.finditer(digits))
+        found.sort(key=lambda f: f.pos)
+        return found
     for m in _ME_AND_N.finditer(digits):
         found.append(Found(int(_num(m.group(1))) + 1, m.start()))
         used.add(m.start(1))
@@ -202,7 +209,9 @@ def _join_parts(digits: str, found: list[Found]) -> list[Found]:
 
 def pick_team(found: list[Found]) -> int | None:
     strong = [f for f in found if f.strong]
-    chosen = strong or found
+    # "fifty people, and our three reps would use it": a possessive group of the company is
+    # still closer to the users than the company's own headcount.
+    chosen = strong or [f for f in found if not f.headcount] or found
     return chosen[-1].value if chosen else None
 
 
@@ -210,6 +219,8 @@ def volume_candidates(digits: str, answering: bool, default_unit: str) -> list[F
     """Document counts per month in one caller turn, in order (ranges -> midpoint)."""
     found: list[Found] = []
     spans: list[tuple[int, int]] = []
+    if not _DIGIT.search(digits):
+        return found
     for m in _VOLUME_EXPLICIT.finditer(digits):
         between = m.group("between") or ""
         if _NOT_DOCS.search(between) or digits[max(0, m.start() - 1) : m.start()] == "$":

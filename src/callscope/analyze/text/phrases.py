@@ -51,7 +51,10 @@ class PhraseMatcher:
                 for phrase in phrases:
                     self._add(group, vid, phrase)
         # Every prefix of every key: a token run that is no prefix cannot grow into a match.
-        self._prefixes = {key[:i] for key in self._exact for i in range(1, len(key) + 1)}
+        prefixes = {key[:i] for key in self._exact for i in range(1, len(key) + 1)}
+        # ...and each with a plural "s": one set probe per token decides whether to look on.
+        self._prefixes = prefixes | {p + "s" for p in prefixes}
+        self._starts = self._prefixes | set(self._wild)
 
     def _add(self, group: str, vid: str, phrase: str) -> None:
         words = tuple(w for w in re.split(r"\s+", phrase.strip().lower()) if w)
@@ -66,21 +69,29 @@ class PhraseMatcher:
 
     def find(self, low: str, groups: frozenset[str] | None = None) -> list[Hit]:
         """Every phrase of the wanted groups in ``low`` (already normalised)."""
-        spans = [m.span() for m in _TOKEN.finditer(low)]
-        sq = [low[a:b].replace("'", "").replace(".", "") for a, b in spans]
+        words: list[str] = _TOKEN.findall(low)
+        sq = (
+            [w.replace("'", "").replace(".", "") for w in words]
+            if "'" in low or "." in low
+            else words
+        )
+        spans: list[tuple[int, int]] = []  # token offsets, found only once a phrase matches
         hits: list[Hit] = []
         taken: dict[str, int] = {}  # per group: first token index still free
         n = len(sq)
         prefixes, exact, wild, longest = self._prefixes, self._exact, self._wild, self._max
+        starts = self._starts
         for i in range(n):
             first = sq[i]
-            if first not in prefixes and first[:-1] not in prefixes and first not in wild:
+            if first not in starts:
                 continue  # most tokens: no phrase starts here
-            found: dict[str, tuple[int, Hit]] | None = None
+            found: dict[str, tuple[int, str, str]] | None = (
+                None  # group -> (last token, id, phrase)
+            )
             joined = ""
             for j in range(i, min(n, i + longest)):
                 joined += sq[j]
-                if joined not in prefixes and joined[:-1] not in prefixes:
+                if joined not in prefixes:
                     break
                 entries = exact.get(joined)
                 if entries is None and joined.endswith("s"):
@@ -92,7 +103,7 @@ class PhraseMatcher:
                         continue
                     if found is None:
                         found = {}
-                    found[group] = (j, Hit(group, vid, phrase, spans[i][0], spans[j][1]))
+                    found[group] = (j, vid, phrase)
             for pat in wild.get(first, ()):
                 if groups is not None and pat.group not in groups:
                     continue
@@ -106,12 +117,15 @@ class PhraseMatcher:
                     if prev is None or prev[0] < end:
                         found[pat.group] = (
                             end,
-                            Hit(pat.group, pat.id, pat.phrase, spans[i][0], spans[end][1]),
+                            pat.id,
+                            pat.phrase,
                         )
             if found is None:
                 continue
-            for group, (j, hit) in found.items():
+            for group, (j, vid, phrase) in found.items():
                 if taken.get(group, 0) <= i:
-                    hits.append(hit)
+                    if not spans:
+                        spans = [m.span() for m in _TOKEN.finditer(low)]
+                    hits.append(Hit(group, vid, phrase, spans[i][0], spans[j][1]))
                     taken[group] = j + 1
         return hits

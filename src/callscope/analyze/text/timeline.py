@@ -34,6 +34,7 @@ _QUARTER = re.compile(
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
 _NEXT_MONTH = re.compile(r"\b(?:next month|in a month|in (?P<n>\d+) (?P<u>weeks?|days?|months?))\b")
+_NEXT_WEEK = re.compile(r"\bnext week\b")
 _FUTURE = re.compile(
     r"\b(?:want|need|would|'d|will|'ll|going to|gonna|hoping|hope|plan|"
     r"planning|aim|looking to|should|must|have to|by|before|so|when)\b"
@@ -89,6 +90,9 @@ def calendar_timeline(clause: str, today: date) -> str | None:
         month = _SEASON_START[m.group("season")]
         deadline = bool(_DEADLINE.search(clause[: m.end()]))
         return bucket(_month_target(month, today, deadline), today)
+    if _NEXT_WEEK.search(clause):
+        # "by the end of next week": the working week after this one, read on the calendar.
+        return bucket(today + timedelta(days=7 - today.weekday() + 4), today)
     m = _NEXT_MONTH.search(clause)
     if m:
         if not m.group("n"):
