@@ -24,7 +24,7 @@ import orjson
 import structlog
 
 from callscope.alerts import evaluate
-from callscope.analyze import CallView, build_view, contract_output, registry
+from callscope.analyze import CallView, Registry, build_view, contract_output, registry
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import decode_json, parse_record, validate_record
 from callscope.contract.record import SessionRecord
@@ -56,7 +56,7 @@ class WorkerStats:
 
 
 @dataclass(frozen=True)
-class _Analyzed:
+class Analyzed:
     """What a pool process sends back: the analysis, or why the payload is unusable."""
 
     analysis: dict[str, Any] | None
@@ -73,16 +73,29 @@ _JSON_OPTS = orjson.OPT_NON_STR_KEYS
 
 
 _POOL_PROFILE: Profile | None = None
+_POOL_REGISTRY: Registry | None = None
 
 
-def _pool_init(profile_source: str | None) -> None:
-    global _POOL_PROFILE
+def _pool_init(profile_source: str | None, settings: Any = None) -> None:
+    global _POOL_PROFILE, _POOL_REGISTRY
     # Workers must not die on the parent's Ctrl-C: the parent drains and shuts them down.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _POOL_PROFILE = load_profile(profile_source)
+    # An LLM backend holds sockets that cannot cross a fork: each process builds its own.
+    _POOL_REGISTRY = registry_for(_POOL_PROFILE, settings)
 
 
-def _analyze_payload(payload: bytes, profile: Profile) -> _Analyzed:
+def registry_for(profile: Profile, settings: Any = None) -> Registry:
+    """The analyzers to run: the offline registry, or the LLM one the settings ask for."""
+    if settings is None or getattr(settings, "analysis_backend", "offline") == "offline":
+        return registry
+    from callscope.llm import build_llm_registry
+
+    return build_llm_registry(profile, settings)
+
+
+def analyze_payload(payload: bytes, profile: Profile, reg: Registry | None = None) -> Analyzed:
+    """Decode, apply consent, validate and analyze one queued payload; never raises."""
     try:
         data = decode_json(payload, "queue")
         if isinstance(data, dict) and consent_of(data) != (True, True):
@@ -91,25 +104,25 @@ def _analyze_payload(payload: bytes, profile: Profile) -> _Analyzed:
             payload = orjson.dumps(data)
         record = validate_record(data, "queue")
     except RecordError as exc:
-        return _Analyzed(None, str(exc))
+        return Analyzed(None, str(exc))
     # analyze_record() without discarding the view: the warehouse rows are built from it too.
     view = build_view(record)
-    analysis = contract_output(registry.run(view, profile))
-    return _Analyzed(analysis, None, record, payload, view)
+    analysis = contract_output((reg or registry).run(view, profile))
+    return Analyzed(analysis, None, record, payload, view)
 
 
 def _analyze_in_pool(payload: bytes) -> _PoolResult:
     assert _POOL_PROFILE is not None
-    result = _analyze_payload(payload, _POOL_PROFILE)
+    result = analyze_payload(payload, _POOL_PROFILE, _POOL_REGISTRY)
     changed = result.payload if result.payload is not payload else None
     if result.analysis is None:
         return None, result.error, changed
     return orjson.dumps(result.analysis, option=_JSON_OPTS, default=str), None, changed
 
 
-def _from_pool(got: _PoolResult) -> _Analyzed:
+def _from_pool(got: _PoolResult) -> Analyzed:
     analysis, error, payload = got
-    return _Analyzed(None if analysis is None else orjson.loads(analysis), error, None, payload)
+    return Analyzed(None if analysis is None else orjson.loads(analysis), error, None, payload)
 
 
 def _observe(name: str, *args: Any) -> None:
@@ -135,6 +148,7 @@ class Worker:
         visibility_timeout: float = 60.0,
         concurrency: int = 1,
         profile_source: str | None = None,
+        settings: Any = None,
     ) -> None:
         self.queue = queue
         self.store = store
@@ -145,6 +159,9 @@ class Worker:
         self.concurrency = max(1, concurrency)
         self._pool: ProcessPoolExecutor | None = None
         self._profile_source = profile_source
+        # Settings travel to the pool processes, which build their own (LLM) registry.
+        self._settings = settings
+        self.registry = registry_for(profile, settings)
         self.stats = WorkerStats()
 
     def __enter__(self) -> Worker:
@@ -158,12 +175,14 @@ class Worker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _analyze_all(self, messages: Sequence[Message]) -> list[_Analyzed]:
+    def _analyze_all(self, messages: Sequence[Message]) -> list[Analyzed]:
         if self.concurrency == 1 or len(messages) < 4:
-            return [_analyze_payload(m.payload, self.profile) for m in messages]
+            return [analyze_payload(m.payload, self.profile, self.registry) for m in messages]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                self.concurrency, initializer=_pool_init, initargs=(self._profile_source,)
+                self.concurrency,
+                initializer=_pool_init,
+                initargs=(self._profile_source, self._settings),
             )
         chunk = max(1, len(messages) // (self.concurrency * 4))
         results = self._pool.map(_analyze_in_pool, [m.payload for m in messages], chunksize=chunk)
@@ -340,9 +359,14 @@ def process_payload(payload: bytes, *, settings: Any = None) -> None:
     if _LAMBDA_STATE.get("key") != key:
         loaded = load_profile(cfg.profile)
         kinds = tool_kinds_for(loaded.tools.knowledge_search, loaded.tools.meeting_booking)
-        _LAMBDA_STATE.update(key=key, store=open_store(key, tool_kinds=kinds), profile=loaded)
+        _LAMBDA_STATE.update(
+            key=key,
+            store=open_store(key, tool_kinds=kinds),
+            profile=loaded,
+            registry=registry_for(loaded, cfg),
+        )
     profile: Profile = _LAMBDA_STATE["profile"]
-    result = _analyze_payload(payload, profile)
+    result = analyze_payload(payload, profile, _LAMBDA_STATE["registry"])
     if result.analysis is None or result.record is None:
         raise RecordError("sqs", result.error or "unreadable record", reason="schema")
     store: Store = _LAMBDA_STATE["store"]

@@ -244,16 +244,21 @@ def register(app: typer.Typer) -> None:
         queue = _open_queue(cfg)
         store = _open_store(cfg)
         raw = open_raw_store(cfg.resolved_raw_url())
-        w = Worker(
-            queue,
-            store,
-            prof,
-            raw_store=raw,
-            batch_size=batch_size or cfg.worker_batch_size,
-            visibility_timeout=visibility_timeout or cfg.visibility_timeout_s,
-            concurrency=concurrency,
-            profile_source=State.profile_source or cfg.profile,
-        )
+        try:
+            w = Worker(
+                queue,
+                store,
+                prof,
+                raw_store=raw,
+                batch_size=batch_size or cfg.worker_batch_size,
+                visibility_timeout=visibility_timeout or cfg.visibility_timeout_s,
+                concurrency=concurrency,
+                profile_source=State.profile_source or cfg.profile,
+                settings=cfg,
+            )
+        except ConfigError as exc:  # e.g. an LLM backend without a model or key
+            fail_line(exc)
+            raise typer.Exit(2) from None
         try:
             if once:
                 total = queue.stats().ready

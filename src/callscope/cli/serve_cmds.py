@@ -112,6 +112,7 @@ def register(app: typer.Typer) -> None:
                 visibility_timeout=cfg.visibility_timeout_s,
                 concurrency=workers_inline,
                 profile_source=cfg.profile,
+                settings=cfg,
             )
 
             def _run_worker() -> None:
