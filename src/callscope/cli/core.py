@@ -285,6 +285,62 @@ def register(app: typer.Typer) -> None:
         raise typer.Exit(1 if stats.retried else 0)
 
     @app.command()
+    def reprocess(
+        since: Annotated[
+            str | None, typer.Option(help="First call day (YYYY-MM-DD) to re-analyze.")
+        ] = None,
+        until: Annotated[str | None, typer.Option(help="Last call day (YYYY-MM-DD).")] = None,
+        all_sessions: Annotated[
+            bool,
+            typer.Option(
+                "--all", help="Also sessions already analyzed with the current analyzer versions."
+            ),
+        ] = False,
+    ) -> None:
+        """Re-run the analyzers over history from the raw store (new versions, A/B)."""
+        from datetime import date
+
+        from callscope.reprocess import reprocess as run_reprocess
+        from callscope.store.raw import open_raw_store
+        from callscope.worker import registry_for
+
+        try:
+            lo = date.fromisoformat(since) if since else None
+            hi = date.fromisoformat(until) if until else None
+        except ValueError as exc:
+            fail_line(f"--since/--until: {exc}")
+            raise typer.Exit(2) from None
+        cfg = settings()
+        prof = profile_or_exit()
+        try:
+            reg = registry_for(prof, cfg)
+        except ConfigError as exc:
+            fail_line(exc)
+            raise typer.Exit(2) from None
+        store = _open_store(cfg)
+        raw = open_raw_store(cfg.resolved_raw_url())
+        try:
+            with progress() as bar:
+                task = bar.add_task("reprocess", total=None)
+                stats = run_reprocess(
+                    raw,
+                    store,
+                    prof,
+                    reg,
+                    since=lo,
+                    until=hi,
+                    only_changed=not all_sessions,
+                    on_batch=lambda n: bar.advance(task, n),
+                )
+        finally:
+            store.close()
+        err.print(
+            f"reprocessed {stats.reprocessed} of {stats.seen} sessions "
+            f"({stats.skipped_current} already current, {stats.unreadable} unreadable)"
+        )
+        raise typer.Exit(1 if stats.unreadable else 0)
+
+    @app.command()
     def generate(
         n: Annotated[int, typer.Option("--n", min=1, help="How many calls.")] = 1000,
         seed: Annotated[int, typer.Option("--seed")] = 0,
