@@ -19,7 +19,13 @@ from typing import Any, Protocol
 import orjson
 
 from callscope.store.base import Store
-from callscope.store.rollups import SEARCH_TEXT, UNKNOWN, dialect_of, percentile_from_hist
+from callscope.store.rollups import (
+    DAILY_COUNTERS,
+    SEARCH_TEXT,
+    UNKNOWN,
+    dialect_of,
+    percentile_from_hist,
+)
 
 TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
 QUALIFIED_TIERS: tuple[str, ...] = ("tier_1", "tier_2")
@@ -213,32 +219,7 @@ def options(store: Store) -> dict[str, list[str]]:
     }
 
 
-_SUMS = ", ".join(
-    f"SUM({c}) AS {c}"
-    for c in (
-        "calls",
-        "error_calls",
-        "errors",
-        "tool_errors",
-        "meetings",
-        "meeting_failed",
-        "hot",
-        "engaged",
-        "score_sum",
-        "duration_sum",
-        "cost_sum",
-        "cost_calls",
-        "kb_searches",
-        "kb_failed",
-        "calls_with_search",
-        "positive",
-        "neutral",
-        "negative",
-        "natural_endings",
-        "interruptions",
-        *(c for c, _ in COVERAGE),
-    )
-)
+_SUMS = ", ".join(f"SUM({c}) AS {c}" for c in DAILY_COUNTERS)
 
 
 def totals(store: Store, f: ViewFilter) -> dict[str, float]:
