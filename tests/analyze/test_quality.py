@@ -282,3 +282,61 @@ def test_leaving_after_the_agents_wrap_up_is_a_close() -> None:
         {"user": "Okay. I need to run."},
         {"agent": "Thanks, Mo. Good luck with the audit."},
     )
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # echo questions: the missed word replaced by a question word
+        "the which dashboard?",
+        "sorry, you bill it by what, the envelope?",
+        "it connects to who?",
+        # asking for a part again
+        "could you repeat the first bit again?",
+        "say the number one more time?",
+        # checking they heard right
+        "wait, you're saying the import is manual?",
+        "so you mean we'd pay twice?",
+        "are you telling me there's no audit log?",
+    ],
+)
+def test_echo_and_heard_right_questions_are_clarifications(text: str) -> None:
+    assert is_clarification(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "In which case do we need the Enterprise plan?",
+        "For what it's worth, we liked the demo.",
+        "What you're saying makes sense.",
+        "You mean a lot to this team, thanks.",
+        "to what extent can we brand the portal?",
+    ],
+)
+def test_questions_that_only_contain_question_words_are_not_clarifications(text: str) -> None:
+    assert not is_clarification(text)
+
+
+def test_short_question_echoing_the_agents_statement_is_a_clarification() -> None:
+    q = run(
+        [
+            {"agent": "You can store those blocks in the snippet vault for reuse."},
+            {"user": "The snippet vault?"},
+            {"agent": "It's a shared folder of reusable text."},
+            {"user": "Got it, makes sense."},
+        ]
+    )
+    assert q["clarification_requests"] == 1
+
+
+def test_echoing_the_agents_question_back_is_an_answer_not_a_clarification() -> None:
+    q = run(
+        [
+            {"agent": "Would Monday at two work for the walkthrough?"},
+            {"user": "Monday at two?"},
+            {"agent": "Yes, Monday at two Pacific."},
+            {"user": "Does it handle Spanish templates?"},
+        ]
+    )
+    assert q["clarification_requests"] == 0

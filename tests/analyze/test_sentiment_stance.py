@@ -165,3 +165,52 @@ def test_names_and_business_nouns_are_not_feelings() -> None:
     assert score_turn("We send engagement letters and consent forms to new patients.") == 0
     assert score_turn("I'm happy with it so far.") > 0
     assert score_turn("You've been so patient with me.") > 0
+
+
+def test_caller_repeating_themselves_and_shutting_the_door_is_negative() -> None:
+    r = call(
+        "We only need invoices signed, nothing else.",
+        "Invoices. I just said that.",
+        "Our billing software isn't relevant to this.",
+        "Unless the per-seat price drops, it's not happening.",
+        "Okay. Thanks. Bye.",
+    )
+    assert r["overall"] == "negative"
+
+
+def test_polite_businesslike_caller_is_neutral() -> None:
+    r = call(
+        # lower-case ASR text: "better proposals" is a product name, not praise
+        "sure, we're a dental group with four offices",
+        "we use better proposals now, it's alright",
+        "we're swamped until after the holidays, so after that",
+        "okay, send it over and I'll have a look",
+        "thank you",
+    )
+    assert r["overall"] == "neutral"
+
+
+def test_eagerness_on_a_condition_is_not_leaning_in() -> None:
+    r = call(
+        "We'd switch right away if the price were lower.",
+        "Zoho is cheaper, so the price has to come down.",
+        "Okay, thanks.",
+    )
+    assert r["overall"] == "neutral"
+    assert r["intent_markers"] == []
+
+
+def test_looking_forward_and_preferring_the_product_is_positive() -> None:
+    r = call(
+        "We build every estimate in Word today.",
+        "Yes, this looks much easier than what we have.",
+        "We want to start using it next week.",
+        "Thanks, looking forward to it.",
+    )
+    assert r["overall"] == "positive"
+    assert any("looking forward" in m for m in r["enthusiasm_markers"])  # type: ignore[attr-defined]
+
+
+def test_product_names_from_the_profile_are_not_praise() -> None:
+    r = call("we're on better proposals today", "the crm is microsoft dynamics")
+    assert [p["score"] for p in r["progression"]] == [0.0, 0.0]  # type: ignore[attr-defined]

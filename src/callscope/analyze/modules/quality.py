@@ -8,7 +8,7 @@ negative beyond a small overlap, or absurdly long, are clock skew and are left o
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from callscope.analyze.registry import Result, registry
 from callscope.analyze.view import CallView, Turn
@@ -22,7 +22,8 @@ _CLARIFY = re.compile(
     # addressed to the agent ("can you say that again", "Wait, say that again?"), not
     # reported speech ("we say that again and again")
     r"(?:^|(?<=[,.!?;] )|(?<=[,.!?;])|(?<=\byou )|(?<=\bplease ))"
-    r"(?:say|repeat) (?:that|it|this|the last part)?\s*(?:again|slower|one more time)"
+    r"(?:say|repeat) (?:that|it|this|the)? ?(?:(?:last|first|middle|second|other) )?"
+    r"(?:part|bit|word|words|number|one|name|piece)? ?(?:again|slower|one more time)"
     r"|(?:can|could|would) you (?:please )?(?:repeat|rephrase|clarify|explain)"
     r"|repeat (?:that|it|yourself|the last part|what you said)"
     r"|come again"
@@ -47,7 +48,17 @@ _CLARIFY = re.compile(
     r"(?:did|do) you (?:just )?(?:say|mean)\b[^.!?]*\?"
     r"|what(?:'s| is) (?:that|this|it) exactly"
     r"|what(?:'s| is| are) (?:a|an) [a-z][a-z' -]{1,30}\?"
-    r"|the what\?"
+    # An echo question: the caller repeats the agent's words with a question word where the
+    # part they missed was, "the what library?", "pay for what?", "it does what?".
+    r"|(?:the|a|an|your|this|that|my|our) (?:what|which)\b[^.!]*\?"
+    r"|\b(?:for|to|with|from|of|about|on|in|by|do|does|did|pay|is|was|it|you) "
+    r"(?:what|who|which|where)(?=\s*[,?])"
+    # Checking they heard right: "you're saying you don't know?", "so you mean it's extra?"
+    r"|(?:^|(?<=[,.!?;] )|(?<=\bso )|(?<=\bsorry )|(?<=\bwait ))"
+    r"(?:are you|you'?re|you are) (?:saying|telling me)\b[^.!]*\?"
+    # "you mean ...?" opening the turn or after "so"/"sorry"/"wait"; after an answer ("We did,
+    # you mean the old portal?") it is the caller steering, not asking to be told again.
+    r"|(?:^|(?<=\bso )|(?<=\bso, )|(?<=\bsorry, )|(?<=\bwait, ))you mean\b[^.!]*\?"
     r"|slower(?:,)? please"
     r"|speak (?:up|slower|more slowly)"
     r"|pardon\?"
@@ -113,6 +124,8 @@ _CLARIFY_HINTS = frozenset(
         "whats",
         "following",
         "hmmm",
+        "saying",
+        "telling",
     ]
 )
 
@@ -160,11 +173,55 @@ _MAX_GAP_S = 120.0  # longer gaps between turns are clock trouble, not silence
 _DEAD_AIR_S = 3.0  # silence beyond this inside a gap counts as dead air
 
 
-def is_clarification(text: str) -> bool:
+# Words that carry no topic, left out when matching a caller's echo against the agent's turn.
+_ECHO_FILLER = frozenset(
+    [
+        "sorry",
+        "wait",
+        "so",
+        "the",
+        "a",
+        "an",
+        "your",
+        "you",
+        "my",
+        "our",
+        "that",
+        "this",
+        "it",
+        "is",
+        "was",
+        "what",
+        "which",
+        "did",
+        "say",
+        "said",
+    ]
+)
+_ECHO_MAX_WORDS = 4
+
+
+def is_echo(low: str, agent_words: Collection[str]) -> bool:
+    """A short question made only of words the agent just said: "The content library?",
+    "Seventeen a four?". The caller is checking a term they did not catch."""
+    if not low.endswith("?") or not agent_words:
+        return False
+    words = [w for w in _WORD.findall(low) if w not in _ECHO_FILLER]
+    if not words or len(words) > _ECHO_MAX_WORDS:
+        return False
+    return all(w in agent_words for w in words) and any(len(w) > 3 for w in words)
+
+
+def is_clarification(text: str, agent_words: Collection[str] | None = None) -> bool:
+    """Whether a caller turn asks the agent to repeat, rephrase or explain.
+
+    ``agent_words``: the words of the agent turn just before, for echo questions."""
     low = " ".join(text.lower().split())
     if _CLARIFY.search(low) or _BARE_REPEAT.match(low):
         return True
-    return bool(_SORRY_WH.search(low))
+    if _SORRY_WH.search(low):
+        return True
+    return agent_words is not None and is_echo(low, agent_words)
 
 
 def natural_ending(turns: Sequence[Turn]) -> bool:
@@ -228,7 +285,7 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-@registry.register("quality", "1.2.0")
+@registry.register("quality", "1.3.0")
 def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     turns = [t for t in view.turns if t.text.strip() or t.interrupted]
     user = [t for t in turns if t.is_user]
@@ -247,12 +304,23 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
     prev: Turn | None = None
     prev_stop: float | None = None
     prev_content: set[str] = set()
+    prev_words: list[str] = []
     for t in turns:
         words = _WORD.findall(t.text.lower())
         content = {w for w in words if len(w) > 3}
         if t.is_user:
             user_words += len(words)
-            if not _CLARIFY_HINTS.isdisjoint(words) and is_clarification(t.text):
+            # Echoing an agent's question back ("Tuesday at ten?") is answering it; echoing a
+            # statement is asking about it.
+            said = (
+                prev_words
+                if prev is not None and prev.is_agent and not prev.text.rstrip().endswith("?")
+                else None
+            )
+            if (
+                not _CLARIFY_HINTS.isdisjoint(words)
+                or (said and len(words) <= 2 * _ECHO_MAX_WORDS and "?" in t.text)
+            ) and is_clarification(t.text, said):
                 clarifications.append(t.index)
             # Topic drift: caller replies sharing no content word with the agent turn they
             # answer.
@@ -277,7 +345,7 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
                     response_gaps.append(max(0.0, gap))
             else:
                 skewed += 1
-        prev, prev_stop, prev_content = t, stop, content
+        prev, prev_stop, prev_content, prev_words = t, stop, content, words
     talk_total = speaking["user"] + speaking["assistant"]
     if talk_total > 0:
         talk_ratio = speaking["user"] / talk_total

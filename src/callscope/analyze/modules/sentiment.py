@@ -130,6 +130,9 @@ _NEUTRAL_WORDS = (
     "shoot",
     "opportunity",
     "opportunities",
+    # The calendar, not a mood: "slammed till after the holidays".
+    "holiday",
+    "holidays",
 )
 _LEXICON_CHANGES: dict[str, float] = {
     "clunky": -1.5,
@@ -274,7 +277,11 @@ _FRUSTRATION = re.compile(
     r"|another (?:bug|error|glitch|crash|ticket)|way too (?:expensive|much|complicated)"
     r"|(?:doesn'?t|won'?t) work for us|we'?ll pass|gave up on|how did you get (?:this|my) number"
     r"|never signed up|driving (?:me|us) (?:nuts|crazy|mad|insane)|(?:this|that) is a joke"
-    r"|that'?s a joke)",
+    r"|that'?s a joke"
+    # Having to repeat themselves: "I said that.", "I already told you", "how many times".
+    r"|(?:^|(?<=[.!?] ))i (?:just |already )?said that[.!]"
+    r"|i (?:already|just) (?:said|told you|explained|answered|mentioned) (?:that|this|it)\b"
+    r"|i already told you|how many times (?:do|have|did) i)",
 )
 # Dismissal: no time for the call, no point in the product, giving up on the trial, a hurdle
 # confirmed ("That's a problem."). Unlike anger, a calm close does not take it back; only the
@@ -287,7 +294,11 @@ _DISMISSAL = re.compile(
     r"|(?:we'?re|i'?m) (?:fine|happy|good|okay) with what (?:we|i) (?:have|use|got)"
     r"|(?:not|never) (?:gonna|going to) (?:sit|bother|waste|learn|deal)"
     r"|let (?:the|my|our|this|it) ?(?:free )?(?:trial )?(?:expire|lapse|run out)"
-    r"|(?:^|(?<=[.!?] ))that'?s a (?:big |real )?problem[.!])"
+    r"|(?:^|(?<=[.!?] ))that'?s a (?:big |real )?problem[.!]"
+    # Shutting a door: "it's not happening", "that's not relevant", "I'm not seeing why".
+    r"|(?:it'?s|that'?s|it is|that is) not (?:gonna |going to )?happen(?:ing)?\b|not gonna happen"
+    r"|(?:'?s|is|isn'?t|not) (?:really |even )?(?:not )?relevant (?:to|for|here)"
+    r"|i'?m not seeing (?:why|the point|the value|the need|how))"
 )
 # Leaving on a grudging "Fine." with no thanks ("Fine. I have to go.").
 _CURT_EXIT = re.compile(r"^fine[.!]")
@@ -299,7 +310,10 @@ _ENTHUSIASM = re.compile(
     r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait"
     r"|(?:that|it) worked|saved (?:me|my|us|our)"
     # an approving reaction to what the agent just showed: "oh nice", "ooh, cool"
-    r"|(?:oh|ooh|wow),? (?:nice|cool|neat|sweet|sick))\b",
+    r"|(?:oh|ooh|wow),? (?:nice|cool|neat|sweet|sick)"
+    # Looking ahead to the next step, and the product beating what they have.
+    r"|looking forward to|(?:this|it) (?:already )?(?:feels|looks|seems) (?:so |much |a lot |way )?"
+    r"(?:simpler|easier|cleaner|faster|better))\b",
 )
 # Leaning in: wanting it soon, wanting exactly this, waving a concern off. A timeline only
 # counts as eagerness when the caller wants it soon ("we'd like to switch this month",
@@ -310,7 +324,9 @@ _INTENT = re.compile(
     r"\b(?:(?:want|(?:i|we)'?d like|would like|need|switch|start|live|running|going|ready)\b"
     r"[^.!?]{0,25}?"
     + _SOON
-    + r"|(?:want|(?:i|we)'?d like|would like)\b[^.!?]{0,30}?\b(?:by|before) "
+    + r"|(?:want|(?:i|we)'?d like|would like|hoping|plan) to (?:start|switch|go live|roll|get "
+    r"(?:going|started)|use|move|have)\b[^.!?]{0,25}?\bnext (?:week|month)"
+    r"|(?:want|(?:i|we)'?d like|would like)\b[^.!?]{0,30}?\b(?:by|before) "
     r"(?:the end of|our|next)\b"
     r"|let'?s (?:do (?:it|this|that)|book (?:it|that)|set (?:it|that) up|go ahead)"
     + r"|(?:^|(?<=[.!?,] ))(?:honestly |probably |ideally |like |within |hopefully )?"
@@ -328,7 +344,9 @@ _RESERVE = re.compile(
     r"|(?:a lot|much|way|quite a bit) more than|(?:don'?t|do not) (?:need|want) (?:a|another|the)"
     r" (?:meeting|call|demo)|(?:e-?mail|send) me something|think (?:about it|it over)"
     r"|not sure (?:yet|about|if|we)"
-    r"|(?:would|will|'d|'ll) be (?:a |such a )?(?:nightmare|pain|headache|hassle))\b"
+    r"|(?:would|will|'d|'ll) be (?:a |such a )?(?:nightmare|pain|headache|hassle)"
+    # Price pushback phrased as a condition or a comparison.
+    r"|hard sell|(?:has|have|needs?|would have) to come down|cheaper|less than (?:that|what|us))\b"
 )
 # All marker sets in one scan of the turn; every marker starts a word, so the scan tries the
 # alternatives only there.
@@ -584,6 +602,48 @@ def label(score: float) -> str:
     return "neutral"
 
 
+# Product, tool and industry names from the profile that hold a word VADER scores ("Better
+# Proposals", "Microsoft Dynamics", "animal rescue"): names, not feelings. Built once per profile.
+_VOCAB_SECTIONS = ("competitors", "integrations", "current_tool", "industry", "use_case")
+_name_patterns: dict[int, tuple[Profile, re.Pattern[str] | None]] = {}
+
+
+def vocabulary_names(profile: Profile) -> re.Pattern[str] | None:
+    cached = _name_patterns.get(id(profile))
+    if cached is not None and cached[0] is profile:
+        return cached[1]
+    names = {
+        synonym.lower()
+        for section in _VOCAB_SECTIONS
+        for synonyms in getattr(profile.signals, section).values()
+        for synonym in synonyms
+        if not _SCORED.isdisjoint(synonym.lower().split())
+    }
+    pattern = (
+        re.compile(
+            r"\b(?:"
+            + "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+            + r")\b",
+            re.IGNORECASE,
+        )
+        if names
+        else None
+    )
+    _name_patterns[id(profile)] = (profile, pattern)
+    return pattern
+
+
+# A condition in the same sentence makes eagerness hypothetical: "this week, if the price works".
+_CONDITION = re.compile(r"\b(?:if|unless|as long as|provided|depending on)\b")
+_SENTENCE_END = re.compile(r"[.!?]")
+
+
+def _conditional(low: str, start: int, end: int) -> bool:
+    head = max((m.end() for m in _SENTENCE_END.finditer(low, 0, start)), default=0)
+    tail = _SENTENCE_END.search(low, end)
+    return bool(_CONDITION.search(low, head, tail.start() if tail else len(low)))
+
+
 def _mean(values: Sequence[float]) -> float:
     return sum(values) / len(values) if values else 0.0
 
@@ -632,7 +692,7 @@ def close_is_calm(scores: Sequence[float]) -> bool:
     return n > 1 and _mean(scores[n - max(1, n // 3) :]) >= 0
 
 
-@registry.register("sentiment", "1.2.0")
+@registry.register("sentiment", "1.3.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     caller = [t for t in view.turns if t.is_user and t.text.strip()]
     scores: list[float] = []
@@ -642,12 +702,23 @@ def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, R
     dismissed_at: list[int] = []
     last_enthused = last_leaning = -1
     ironic = False
+    names = vocabulary_names(profile)
     for pos, t in enumerate(caller):
-        low = t.text.lower()
-        hits = [(m.lastgroup or "r", m.group(0)) for m in _MARKERS.finditer(low)]
+        text = t.text
+        low = text.lower()
+        scorable = could_score(low)
+        # Every name holds a scored word, so a turn that cannot score has none to drop.
+        if scorable and names is not None:
+            text = names.sub(" ", text)
+            low = text.lower()
+        hits = [
+            (m.lastgroup or "r", m.group(0))
+            for m in _MARKERS.finditer(low)
+            if m.lastgroup != "i" or not _conditional(low, m.start(), m.end())
+        ]
         angry = any(k == "f" for k, _ in hits)
-        if could_score(low):
-            score, sarcastic = _score(clean(t.text[:2000]), ironic, angry)
+        if scorable:
+            score, sarcastic = _score(clean(text[:2000]), ironic, angry)
         else:
             score, sarcastic = 0.0, False
         scores.append(score)
