@@ -43,7 +43,8 @@ VERSION = "1.0.0"
 _HOW_MANY = re.compile(r"\bhow many\s+((?:[a-z'-]+\s+){0,4})")
 _PEOPLE_WORD = re.compile(rf"\b{PEOPLE}\b")
 _Q_TEAM = re.compile(
-    r"\bwho (?:would|will|is going to) (?:be )?(?:us|send|build|work|handl|creat)"
+    r"\bwho (?:(?:on|in|at) [\w ]{1,20}? )?(?:would|will|is going to) (?:be )?"
+    r"(?:us|send|build|work|handl|creat)"
     r"|\bjust you\b|\bwider team\b|\bteam size\b|\bhow big is\b|\bothers too\b"
     r"|\bhow many of you\b|\bwhole (?:\w+ )?team\b"
 )
@@ -132,9 +133,14 @@ _PRESENT = re.compile(
     r"we've been on|we have been on|been using|right now|currently|at the moment|today|came "
     r"with|we pay|we're paying|our \S+ (?:plan|contract|account|subscription|license)|"
     r"everything's in|everything is in|live in|we have|we've got|is what we use|still on|"
-    r"still using|we send|we do|we run|through|via|replacing|"
+    r"still using|we send|we do|we run|through|via|replacing|already (?:have|use|using|on|pay for)|"
     # leaving a tool now means being on it now: "we're moving our proposals off Qwilr"
     r"(?:moving|switching|migrating|getting) (?:[\w']+ ){0,3}?(?:off|away from))\b"
+)
+_MAKER_ONE = re.compile(r"^\s+(?:one|version|product)\b")
+# "nicer proposals instead of my Word template": what the caller replaces is what they use.
+_INSTEAD_OF_MINE = re.compile(
+    r"\b(?:instead of|rather than|replace|replacing) (?:my|our) (?:[\w-]+ )?$"
 )
 _EVALUATING = re.compile(
     r"\b(?:also|too|shortlist|short list|front ?runner|finalists?|leaning|evaluating|evaluate|"
@@ -190,8 +196,16 @@ _SENTENCE_OR_BUT = re.compile(r"(?<=[.?!])\s+|\bbut\b")
 _DEADLINE_MARK = re.compile(r"\b(?:at the latest|no later than|latest by)\b")
 _CALENDAR_HINT = re.compile(
     r"\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|spring|summer|fall|autumn|winter|"
-    r"christmas|holiday|year|new year|q[1-4]|quarter|month|weeks?|days?|\d+)"
+    r"christmas|holiday|year|new year|q[1-4]|quarter|month|weeks?|days?|\d+|"
+    r"(?:mon|tues|wednes|thurs|fri|satur|sun)day|first|second|third|[a-z]+(?:fth|xth|nth|hth|"
+    r"lfth|ieth|enth)\b)"
 )
+# A wish about the future makes a past-looking verb a plan: "I'd like us switched over by".
+_WISH = re.compile(
+    r"\b(?:'d like|would like|want|wants|need|needs|will|'ll|going to|gonna|hoping|hope to|"
+    r"plan to|have to|has to)\b"
+)
+_DURATION_OF = re.compile(r"\b(?:takes?|took|taking|lasts?|lasted)\s+(?:[\w-]+\s+){0,2}$")
 _NEGATOR_NEAR = re.compile(r"\b(?:not|no|isn't|wasn't|aren't|never|n't|hardly)\W+(?:\w+\W+){0,2}$")
 
 # --- objections ----------------------------------------------------------------------------
@@ -208,7 +222,8 @@ _HURDLE = re.compile(
     r"can't live without|need that|needs to have|would be a problem|"
     r"(?:a|big|real) issue for us|won't work for us|doesn't work for us|no[- ]go|"
     r"non[- ]?starter|(?:we|i) (?:can't|cannot|couldn't) (?:use|buy|go with) "
-    r"(?:it|this|that|you))\b"
+    r"(?:it|this|that|you)|(?:a|real|big|the) hurdle|(?:it's|that's|is) a must|not for (?:me|us)|"
+    r"no point|not worth it|doesn't help much|ridiculous|not paying(?! attention))\b"
 )
 # "if the quote can't write the line items back...": any subject the condition names.
 _LACK_USER = re.compile(
@@ -246,6 +261,11 @@ _ALREADY_HAVE = re.compile(
     r"\b(?:don't|do not|doesn't) (?:create|build|make|draft|write) (?:anything|documents|them|"
     r"the documents)\b"
 )
+# "mainly I want to send invoices": a job stated as what the caller wants to send.
+_SEND_WISH = re.compile(
+    r"\b(?:i|we)(?:'d)? (?:mainly |mostly |really |just )?(?:want|need|like|would like|are looking|"
+    r"'re looking|am looking|'m looking|hope|hoping) to send\b(?! (?:it|them|that|this)\b)"
+)
 _USE_FOR = re.compile(r"\buse (?:it|pandadoc|this|you)\b[^.?!]{0,25}?\bfor\b")
 _SIGN_RE = re.compile(rf"\b{_SIGN_WORD}\b")
 _EMPHASIS = re.compile(
@@ -262,12 +282,14 @@ _PRICE_HIGH = re.compile(
 # Cost named next to a burden, in one clause: "money's the problem", "the plan is kind of a
 # jump for us", "my bigger concern is cost", "why I'd pay triple".
 _COST = (
-    r"(?:price|prices|pricing|cost|costs|money|budget|plan|plans|tier|tiers|subscription|spend|"
-    r"pay|paying|fees?)"
+    r"(?:price|prices|pricing|cost|costs|money|budget|budgets|plan|plans|tier|tiers|subscription|"
+    r"spend|pay|paying|fees?|bucks|dollars|a seat|per seat|a user|per user|a license)"
 )
 _BURDEN = (
     r"(?:jump|stretch|a lot more|too much|steep|tight|problem|concern|worry|justify|triple|"
-    r"double|twice|three times|out of reach|hard to swallow)"
+    r"double|twice|three times|out of reach|hard to swallow|matters|ridiculous|"
+    r"crazy|insane|absurd|outrageous|"
+    r"(?:has|have|needs?) to (?:come down|drop|go down|be lower)|come down)"
 )
 _PRICE_BURDEN = re.compile(
     rf"\b{_COST}\b(?:[^\w.,;?!]+[\w']+){{0,6}}?[^\w.,;?!]+{_BURDEN}\b"
@@ -276,6 +298,18 @@ _PRICE_BURDEN = re.compile(
 # Switching made conditional on our price: "if your pricing is in the same ballpark...".
 _PRICE_CONDITION = re.compile(
     r"\bif (?:your|pandadoc's|the pandadoc) (?:[\w-]+ ){0,2}?(?:price|pricing|cost|plan)s?\b"
+)
+# The caller's tool of today named without its brand: "our current tool is getting expensive".
+_CURRENT_THING = re.compile(
+    r"\b(?:current|existing|old) (?:tool|system|vendor|provider|software|platform|one)\b"
+    r"|\bwhat we (?:have|use) (?:now|today)\b"
+)
+# Objections that judge a product: said about a competitor they are the caller's reasons to
+# look at us, not hurdles (lock-in and switching costs are about the old tool by nature).
+_JUDGED_IDS = frozenset({"price", "complexity", "integration_gap", "feature_gap"})
+_DOC_MODIFIER = re.compile(
+    r"^\s+(?:agreements?|forms?|clauses?|policy|policies|statements?|waivers?|letters?|"
+    r"documents?|acknowledg\w+|training)\b"
 )
 _NEGATED_SPAN = re.compile(r"\b(?:not|no|never|isn't|aren't|wasn't)\b|n't\b")
 # A price the caller judges about us rather than about a tool they name.
@@ -299,6 +333,23 @@ _MONEY = re.compile(
     r"dollars?|bucks)\b"
 )
 
+# A burden judged about something priced: "that's a lot for one person", "is a bit steep".
+_BIG_JUDGE = re.compile(
+    r"\b(?:that's|that is|it's|it is|is|seems|sounds)\s+(?:\w+\s+)?(?:a lot of money|a lot|"
+    r"too much|steep|ridiculous|crazy|insane|a stretch)\b(?!\s+(?:of|more|less|\w+er)\b)"
+    # refusing to pay is the judgement itself: "we won't pay that"
+    r"|\b(?:i|we)(?:'m| am|'re| are)? (?:won't|will not|wouldn't|not going to|not gonna) "
+    r"(?P<refuse>pay)\b"
+)
+# What makes that judgement about a price: money named in the turn, a price the caller states
+# ("if it's thirty-something a month"), or a price the agent just quoted.
+_PRICE_CONTEXT = re.compile(
+    r"\$|\b(?:dollars?|bucks|money|per (?:user|seat|month)|a (?:seat|user|license)|pricing|price|"
+    r"cost)\b"
+    r"|\b(?:it's|it is|is|at|costs?|pay|for)\s+(?:\w+\s+)?(?:\d+|[a-z]+ty(?:-something)?)\s+"
+    r"(?:a|per)\s+(?:month|year|seat|user)\b"
+)
+
 _BUSINESS_NOUN = (
     r"(?:company|business|firm|shop|agency|practice|studio|outfit|startup|provider|operation|"
     r"store|distributor|group|chain|franchise|brokerage)"
@@ -309,6 +360,22 @@ _OWN_BUSINESS = re.compile(
     # "I'm the HR director for a restaurant group"
     rf"|\bi(?:'m| am) (?:the |an? )?[\w -]{{2,30}}? (?:for|at) (?:a|an) (?:[\w-]+\s+){{0,3}}?"
     rf"{_BUSINESS_NOUN}\b"
+    # "we run four event venues", "we have six pilates studios"
+    r"|\b(?:we|i)\s+(?:run|have|own|operate|manage)\s+(?:\w+\s+){0,3}?(?:studios|venues|locations|"
+    r"stores|shops|restaurants|gyms|salons|spas|hotels|offices|clinics|sites|franchises|"
+    r"properties|centers|centres|branches|cafes|bakeries|bars)\b"
+    # "I'm a wedding photographer": a trade named as the caller's own.
+    r"|\bi(?:'m| am) (?:a|an) (?:[\w-]+\s+){0,2}?(?!(?:user|customer|member|beginner|fan|"
+    r"computer|subscriber|newcomer|tester|number|reader|believer|manager|director|coordinator|"
+    r"administrator|supervisor|officer|partner|owner|founder|co-founder|cofounder|leader|"
+    r"controller|assistant|specialist|generalist)s?\b)[a-z]{3,}(?:er|or|ist|ian)\b"
+)
+# Who the business serves, not what it is: "insurance, mostly for contractors", "a scheduling
+# tool for vet clinics", and vendors' roles ("our IT contractor").
+_CUSTOMER_BEFORE = re.compile(
+    r"(?:\b(?:for(?!\s+(?:our|my)\b)|serving|serve|mostly|clients|customers|clientele|sell to|"
+    r"work with)\s+"
+    r"(?:[\w-]+\s+){0,3}|\bit\s+)$"
 )
 # The caller says what the business is: industry words there name it ("we're a SaaS platform
 # for landlords": SaaS, not real estate, which is who they sell to).
@@ -316,9 +383,11 @@ _IDENTITY = re.compile(r"\b(?:we're|we are|i'm|i am|i run|i own|we run)\s+(?:an?
 _IDENTITY_END = re.compile(r"\b(?:for|to|serving|with|that|who|and)\b|[.,;?!]")
 # A business that sells software of any kind ("we sell a logistics analytics tool").
 _SELLS_SOFTWARE = re.compile(
-    r"\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?\s+(?:an?\s+|our own\s+)?"
+    r"\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?,?\s+(?:(?:um|uh|like),?\s+)?"
+    r"(?:an?\s+|our own\s+)?"
     r"(?:[\w-]+\s+){0,3}?(?:software|platform|saas|app)\b"
-    r"|\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?\s+an?\s+(?:[\w-]+\s+){1,3}?"
+    r"|\bwe(?:'re| are)?\s+(?:sell|build|make|develop|offer)(?:ing)?,?\s+(?:(?:um|uh|like),?\s+)?"
+    r"an?\s+(?:[\w-]+\s+){1,3}?"
     r"tool\b"
 )
 _IDENTITY_BONUS = 2.0
@@ -331,13 +400,26 @@ _THIRD_PARTY = re.compile(
     r"(?:'s|'d)?(?:(?!\b(?:i|i'm|me|we|myself)\b)[\w\s']){0,45}?"
     r"\b(?:signs? off|approves?|decides?|makes? the (?:final )?(?:call|decision)|"
     r"has the final say|has to approve|needs? to approve|would have to approve|"
-    r"gets? the final say|(?:have|has) to (?:okay|ok|approve|sign off)|okays?|green[- ]?lights?)\b"
+    r"gets? the final say|(?:have|has) to (?:okay|ok|approve|sign off)|okays?|green[- ]?lights?|"
+    r"picks?|chooses?|gets? the last word|has the last word)\b"
 )
-_APPROVAL_VERBS = ("sign", "approv", "decid", "call", "decision", "say", "ok", "green")
+_APPROVAL_VERBS = (
+    "sign",
+    "approv",
+    "decid",
+    "call",
+    "decision",
+    "say",
+    "ok",
+    "green",
+    "pick",
+    "choos",
+    "word",
+)
 # Someone else's approval named as a noun: "needs our board treasurer's approval", "I'd have
 # to check with my manager first".
 _OTHERS_APPROVAL = re.compile(
-    r"\b(?:needs?|requires?|get|getting)\s+(?!my\b|your\b)(?:[\w']+\s+){1,4}?"
+    r"\b(?:needs?|requires?|get|getting)\s+(?!my\b|your\b|to\b)(?:[\w']+\s+){1,4}?"
     r"(?:approval|sign[- ]?off|okay|blessing|go[- ]ahead)\b"
 )
 _CHECK_WITH = re.compile(
@@ -345,6 +427,25 @@ _CHECK_WITH = re.compile(
     r"take (?:it|this|that))\s+(?:with|by|past|to)\s+(?:my|our)\s+(?:[\w-]+\s+){0,2}?"
     r"(?:boss|manager|cfo|ceo|coo|cro|cto|owners?|founders?|partners?|board|director|"
     r"president|vp|head of [\w-]+|supervisor|finance|procurement|legal)\b"
+)
+# People who approve the document itself, not the purchase.
+_RECIPIENT = re.compile(
+    r"\b(?:customers?|clients?|buyers?|recipients?|signers?|patients?|parents?|tenants?|"
+    r"borrowers?|candidates?|homeowners?|counterpart(?:y|ies)|the other side)\b"
+)
+_NOBODY = re.compile(r"\b(?:nobody|no one|no-one|none of)\b[\w\s']*$")
+# A buying process the caller cannot skip: "it has to go through procurement", "I can't buy
+# anything myself".
+_GATEKEEPER = re.compile(
+    r"\b(?:has|have|had|needs?|would need|must) to go through (?:[\w'-]+\s+){0,3}?(?:procurement|"
+    r"purchasing|legal|finance|the board|it|security review|approval|a review|committee)\b"
+    r"|\bi(?: can't| cannot| couldn't| am not allowed to|'m not allowed to) (?:just )?"
+    r"(?:buy|purchase|sign|approve|say yes|commit|spend)\b"
+)
+# Approval named as a burden: it is a hurdle even when it answers "who decides?".
+_APPROVAL_BURDEN = re.compile(
+    r"\b(?:real|big|extra|long|slow|separate) (?:step|process|hurdle|review)\b|"
+    r"\btakes? (?:\w+ ){0,2}(?:weeks|months)\b|\breads? everything\b|\bcan't just\b"
 )
 # Cheap literal tests that let most turns skip the longer patterns below them.
 _APPROVER_HINT = re.compile(
@@ -360,6 +461,21 @@ _SELF_EVALUATES = re.compile(
     r"\bi(?:'m| am)\s+(?:the one\s+)?(?:running|leading|doing|handling|owning|pulling together|"
     r"putting together|gathering|evaluating|researching|comparing|vetting|scoping|"
     r"shortlisting)\b"
+    r"|\bi (?:just |only |mainly )?(?:evaluate|research|vet|compare|test) (?:the )?"
+    r"(?:tools|options|vendors|software|products)\b"
+)
+# Asked by someone else to look into it: an influencer when no one is named as approving.
+_ASKED_TO_LOOK = re.compile(
+    r"\b(?:asked|told|wants|needs) me to (?:look|find|research|evaluate|check|test|try|scope)"
+    r"|\btesting it (?:out )?for (?:her|him|them|my boss)\b"
+)
+# The caller decides, said in words that name no title: "it's just me deciding", "I've got
+# budget authority", "it's my shop".
+_SELF_DECIDES = re.compile(
+    r"\b(?:just |only )?me (?:deciding|who decides|making (?:the|that) (?:call|decision))\b"
+    r"|\bi(?:'ve| have)?(?: got)? (?:full |the )?(?:budget|purchasing|spending|signing) "
+    r"(?:authority|power)\b|\bi sign the checks\b"
+    rf"|\bit's (?:all |just )?my (?:own )?(?:{_BUSINESS_NOUN[3:-1]}|money|budget|call)\b"
 )
 # Shared decisions: "me and my co-founder decide together" keeps the caller a decision maker.
 _JOINT = re.compile(
@@ -505,11 +621,19 @@ class _UTurn:
         """Someone else's approval, as a clause ("my CFO signs off") or a noun ("her okay")."""
         if self._approver is False:
             low = self.low
-            self._approver = self.third_party() or (
+            found = self.third_party() or (
                 (_OTHERS_APPROVAL.search(low) or _CHECK_WITH.search(low))
                 if _APPROVER_HINT.search(low)
                 else None
             )
+            if found is not None and (
+                _RECIPIENT.search(found.group())
+                or _NOBODY.search(low[max(0, found.start() - 20) : found.start()])
+            ):
+                found = None  # "the customer can just approve", "nobody else needs to sign off"
+            if found is None and ("through" in low or "myself" in low or "can't" in low):
+                found = _GATEKEEPER.search(low)
+            self._approver = found
         return self._approver if isinstance(self._approver, re.Match) else None
 
 
@@ -728,12 +852,14 @@ def _brands(
                         ev.add("current_tool", t, h.start)
                 first_in_answer = False
             elif family == "integrations":
+                if _MAKER_ONE.match(t.low[h.end :]):
+                    continue  # "hello sign, the dropbox one": a maker naming its product
                 if not negated and vid not in integrations:
                     integrations.append(vid)
                     ev.add("integrations", t, h.start)
             elif (
                 family == "current_tool"
-                and not negated
+                and (not negated or _INSTEAD_OF_MINE.search(t.low[max(0, h.start - 30) : h.start]))
                 and (manual is None or (manual == "none" and vid != "none"))
             ):
                 manual = vid  # a stated manual process outranks "nothing really"
@@ -778,7 +904,7 @@ def _use_case(turns: list[_UTurn], ev: _Evidence) -> str | None:
     if not scores:
         # A job named in words we have no use case for is still a stated use case.
         for t in turns:
-            if _USE_FOR.search(t.low):
+            if _USE_FOR.search(t.low) or _SEND_WISH.search(t.low):
                 ev.add("use_case", t)
                 return "other"
         return None
@@ -818,8 +944,10 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
                 r"\b(?:not|no|never)\W+(?:\w+\W+){0,1}$", t.low[max(0, h.start - 20) : h.start]
             ):
                 continue
-            # Longer phrases are more specific ("insurance agency" > "carriers").
-            scores[h.id] = scores.get(h.id, 0.0) + 1.0 + 0.5 * (len(h.phrase.split()) > 1)
+            # Longer phrases are more specific ("insurance agency" > "carriers"); the people the
+            # business serves say little about what it is.
+            weight = 0.25 if _CUSTOMER_BEFORE.search(t.low[max(0, h.start - 40) : h.start]) else 1.0
+            scores[h.id] = scores.get(h.id, 0.0) + weight + 0.5 * (len(h.phrase.split()) > 1)
             if identity is None:
                 identity = []
                 for m in _IDENTITY.finditer(t.low):
@@ -830,7 +958,7 @@ def _industry(turns: list[_UTurn], ev: _Evidence) -> str | None:
             if h.id not in first:
                 first[h.id] = (t.index, h.start)
                 where[h.id] = t
-    if not scores:
+    if not scores or max(scores.values()) < 1.0:
         # A business described in words we have no industry for is still a stated industry.
         for t in turns:
             if _OWN_BUSINESS.search(t.low):
@@ -856,8 +984,26 @@ def _self_approves(low: str) -> bool:
     return bool(_SELF_APPROVES.search(low))
 
 
+# "it's my bakery": said to "who decides?", owning the place answers it.
+_MY_OWN = re.compile(r"\b(?:it's|it is) (?:all |just )?my (?:own )?[a-z]+\b")
+
+
+def _self_decides(low: str) -> bool:
+    if not (
+        "authority" in low
+        or "power" in low
+        or "checks" in low
+        or "'s my" in low
+        or ("me " in low and ("decid" in low or "making" in low))
+    ):
+        return False
+    m = _SELF_DECIDES.search(low)
+    return m is not None and not _NEGATOR_NEAR.search(low[: m.start()])
+
+
 def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
     found: dict[str, _UTurn] = {}
+    weak: dict[str, _UTurn] = {}
     for t in turns:
         not_me = bool(_NOT_ME.search(t.low)) and "decision" in t.asked
         for h in t.topics:
@@ -876,12 +1022,23 @@ def _budget_authority(turns: list[_UTurn], ev: _Evidence) -> str | None:
             if _SELF_EVALUATES.search(t.low):
                 found.setdefault("influencer", t)
         answer_me = "decision" in t.asked and _ANSWER_ME.search(t.low)
-        if not not_me and (answer_me or _TITLE_DM.search(t.low) or _self_approves(t.low)):
+        if not not_me and (
+            answer_me
+            or _TITLE_DM.search(t.low)
+            or _self_approves(t.low)
+            or _self_decides(t.low)
+            or ("decision" in t.asked and _MY_OWN.search(t.low))
+        ):
             found.setdefault("decision_maker", t)
+        if ("me to" in t.low or "testing" in t.low) and _ASKED_TO_LOOK.search(t.low):
+            weak.setdefault("influencer", t)
     for choice in ("influencer", "needs_approval", "decision_maker"):
         if choice in found:
             ev.add("budget_authority", found[choice])
             return choice
+    for choice, t in weak.items():
+        ev.add("budget_authority", t)
+        return choice
     return None
 
 
@@ -904,8 +1061,10 @@ def _timeline(turns: list[_UTurn], today: date, ev: _Evidence) -> str | None:
                 t.low[max(0, h.start - 20) : h.start]
             ) and not h.phrase.startswith("no"):
                 continue
-            if _PAST_CLAUSE.search(clause):
+            if _PAST_CLAUSE.search(clause) and not _WISH.search(clause):
                 continue
+            if _DURATION_OF.search(t.low[span.start : h.start]):
+                continue  # "procurement takes six months": how long a process lasts
             explicit.append((h.start, h.id))
         if explicit:
             explicit.sort()
@@ -945,7 +1104,7 @@ def _mentions_cost(low: str) -> bool:
     )
 
 
-def _about_other_tool(t: _UTurn, pos: int) -> bool:
+def _about_other_tool(t: _UTurn, pos: int, integration: bool = False) -> bool:
     """A price word about a tool the caller names in this or the previous sentence of the turn.
 
     "we're moving off Qwilr. it's gotten so pricey" complains about Qwilr, not about us;
@@ -957,13 +1116,21 @@ def _about_other_tool(t: _UTurn, pos: int) -> bool:
     sentence = _sentence_at(t.low, t.low, pos)
     if _ABOUT_US.search(sentence):
         return False
+    if _CURRENT_THING.search(sentence):
+        return True
     prev_start = max(
         t.low.rfind(". ", 0, max(0, sentence_start)),
         t.low.rfind("? ", 0, max(0, sentence_start)),
         t.low.rfind("! ", 0, max(0, sentence_start)),
     )
     lo = prev_start + 1 if sentence_start >= 0 else 0
-    return any(lo <= h.start < pos for h in t.brands)
+    # An integration gap names the CRM it is about; any other judgement names its subject.
+    families = ("competitors",) if integration else ("competitors", "integrations")
+    # "zoho sign is less than that. the price has to come down": the brand is the yardstick
+    # our price is measured against, so the judgement is about us.
+    if sentence_start >= 0 and _ABOUT_US.search(t.low[lo:sentence_start]):
+        return False
+    return any(lo <= h.start < pos and _family(h)[0] in families for h in t.brands)
 
 
 def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
@@ -996,8 +1163,12 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 continue  # answering "who decides?" describes authority, it is no hurdle
             if h.phrase == "to learn" and _LEARN_MORE.match(t.low[h.end :]):
                 continue
-            if h.id == "price" and _about_other_tool(t, h.start):
-                continue
+            if h.id in _JUDGED_IDS and _about_other_tool(
+                t, h.start, integration=h.id == "integration_gap"
+            ):
+                continue  # "we demoed Conga, too complicated": a complaint about them
+            if _DOC_MODIFIER.match(t.low[h.end :]):
+                continue  # "the confidentiality agreement" names a document, not a worry
             if h.id == "timing" and _TIME_ANCHOR.search(before):
                 continue
             if h.id == "switching_cost" and _PLANNED.search(before):
@@ -1007,7 +1178,11 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
         if h_ := t.approver():
             sentence = _sentence_at(t.low, t.low, h_.start())
             if (
-                ("decision" not in t.asked or _MUST_CLEAR.search(t.low))
+                (
+                    "decision" not in t.asked
+                    or _MUST_CLEAR.search(t.low)
+                    or _APPROVAL_BURDEN.search(t.low)
+                )
                 and not _SELF_EVALUATES.search(t.low)
                 and not _WAIVE.search(sentence)
                 and not _DOC_APPROVAL.search(sentence)
@@ -1034,6 +1209,33 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 and not _about_other_tool(t, burden.start())
             ):
                 price = burden
+        if price is None and (
+            "lot" in t.low
+            or "too much" in t.low
+            or "steep" in t.low
+            or "ridiculous" in t.low
+            or "stretch" in t.low
+            or "crazy" in t.low
+            or "insane" in t.low
+            or "t pay" in t.low
+            or "na pay" in t.low
+            or "to pay" in t.low
+        ):
+            judged = _BIG_JUDGE.search(t.low)
+            if (
+                judged
+                and (
+                    judged.group("refuse")
+                    or not _NEGATED_SPAN.search(t.low[max(0, judged.start() - 12) : judged.end()])
+                )
+                and (
+                    _PRICE_CONTEXT.search(t.low)
+                    or _PRICE_CONTEXT.search(t.digits)
+                    or _PRICE_CONTEXT.search(to_digits(t.agent_low))
+                )
+                and not _about_other_tool(t, judged.start())
+            ):
+                price = judged
         if price and not _WAIVE.search(_sentence_at(t.low, t.low, price.start())):
             add("price", t, price.start())
             found_here = True

@@ -60,6 +60,8 @@ _NOT_PEOPLE_AFTER = re.compile(
     r"(?:day|week|month|year)\b"
 )
 _DEF_REF = re.compile(r"\bthe\s+$")
+# "every one of them", "each one of our clients": a quantifier, not a count of one.
+_QUANTIFIER_ONE = re.compile(r"\b(?:every|each|any|no|which|that|this|the other)\s+$")
 _REL_AFTER = re.compile(
     r"^\s*(?:[a-z'-]+\s+){0,2}?(?:we|who|that|i|they)\s+(?:just\s+)?"
     r"(?:hired|added|brought|took|got|lost|had)\b"
@@ -86,7 +88,8 @@ _ME_AND_ONE = re.compile(
 
 PERIOD_FACTORS = {"day": 21.0, "week": 4.33, "month": 1.0, "quarter": 1 / 3, "year": 1 / 12}
 _PERIOD = (
-    r"(?:(?:a|per|each|every|an|in a|/)\s+(?:typical\s+|normal\s+|average\s+|good\s+|"
+    r"(?:(?:a|per|each|every|an|in a|/|over the next|in the next|over the coming)\s+"
+    r"(?:typical\s+|normal\s+|average\s+|good\s+|"
     r"slow\s+|busy\s+|given\s+)?(?P<unit>day|week|month|year|quarter)\b|"
     r"(?P<adj>daily|weekly|monthly|yearly|annually|quarterly)\b)"
 )
@@ -161,6 +164,7 @@ def team_candidates(digits: str, answering: bool) -> list[Found]:
         before, after = digits[max(0, m.start() - 40) : m.start()], digits[m.end() : m.end() + 60]
         if (
             before.endswith("$")
+            or (value == 1 and _QUANTIFIER_ONE.search(before))
             or _NOT_PEOPLE_AFTER.match(after)
             or (_DEF_REF.search(before) and _REL_AFTER.match(after))
         ):

@@ -11,6 +11,8 @@ import calendar
 import re
 from datetime import date, timedelta
 
+from callscope.analyze.text.normalize import to_digits
+
 MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 MONTHS.update({"sept": 9})
 _SEASON_START = {"spring": 3, "summer": 6, "fall": 9, "autumn": 9, "winter": 12}
@@ -33,12 +35,71 @@ _QUARTER = re.compile(
     r"\b(?:q(?P<q>[1-4])|(?P<ord>first|second|third|fourth) quarter|(?P<next>next) quarter)\b"
 )
 _ORDINAL = {"first": 1, "second": 2, "third": 3, "fourth": 4}
-_NEXT_MONTH = re.compile(r"\b(?:next month|in a month|in (?P<n>\d+) (?P<u>weeks?|days?|months?))\b")
+_WEEKDAYS = {name.lower(): i for i, name in enumerate(calendar.day_name)}
+_WEEKDAY = re.compile(
+    r"\b(?:(?P<rel>this|next|on|by|before|until|till|coming)\s+)(?P<day>"
+    + "|".join(_WEEKDAYS)
+    + r")\b"
+)
+# A calendar date, read on digits: "december 14th", "the 26th of march", "by the 3rd".
+_MONTH_DAY = re.compile(
+    rf"\b(?P<month>{_MONTH_RE})\s+(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b"
+    rf"|\bthe (?P<day2>\d{{1,2}})(?:st|nd|rd|th) of (?P<month2>{_MONTH_RE})\b"
+)
+# "by the 15th", "is on the 3rd.": an ordinal with a noun after it ("the 1st thing") is no date.
+_DAY_OF_MONTH = re.compile(
+    r"\b(?:by|before|on|until|till|for|is|'s)\s+(?:the\s+)?(?P<day>\d{1,2})(?:st|nd|rd|th)\b"
+    r"(?=\s*(?:$|[.,;!?]|(?:of|so|and|at|when|because|if|which|then)\b))"
+)
+# "not before January", "not until March", "after the new year": the start is the target.
+_DIGITS_NEEDED = re.compile(
+    rf"\b(?:{_MONTH_RE})\b|\b(?:weeks?|days|months)\b|\bthe (?:[a-z]+[- ])?[a-z]+(?:st|nd|rd|th)\b"
+)
+_NOT_BEFORE = re.compile(r"\b(?:not|never|no sooner)\s+$")
+_NEXT_MONTH = re.compile(
+    r"\b(?:next month|in a month|"
+    r"(?:in|within) (?:the next )?(?P<n>\d+) (?P<u>weeks?|days?|months?))\b"
+)
 _NEXT_WEEK = re.compile(r"\bnext week\b")
 _FUTURE = re.compile(
     r"\b(?:want|need|would|'d|will|'ll|going to|gonna|hoping|hope|plan|"
-    r"planning|aim|looking to|should|must|have to|by|before|so|when)\b"
+    r"planning|aim|looking to|should|must|have to|has to|by|before|so|when|opens?|starts?|"
+    r"launch\w*|goes live|is)\b"
 )
+
+
+def _upcoming(today: date, month: int, day: int) -> date | None:
+    """The next ``month``/``day`` on or after today (a date already gone this year is next year)."""
+    for year in (today.year, today.year + 1):
+        try:
+            when = date(year, month, day)
+        except ValueError:
+            return None
+        if when >= today:
+            return when
+    return None
+
+
+def date_timeline(clause: str, digits: str, today: date) -> str | None:
+    """A bucket from a named day: a weekday ("this Saturday"), a day of the month ("the 3rd")."""
+    m = _WEEKDAY.search(clause)
+    # "on Friday" is a plan only in a clause that looks ahead; "this/next/by Friday" always is.
+    if m and (m.group("rel") != "on" or _FUTURE.search(clause)):
+        ahead = (_WEEKDAYS[m.group("day")] - today.weekday()) % 7
+        if m.group("rel") == "next" and ahead < 7 - today.weekday():
+            ahead += 7  # "next Tuesday" said on a Monday is the week after
+        return bucket(today + timedelta(days=ahead), today)
+    m = _DAY_OF_MONTH.search(digits)
+    if m:
+        day = int(m.group("day"))
+        if not 1 <= day <= 31:
+            return None
+        nxt = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        when = _upcoming(today, today.month, day) if day >= today.day else None
+        if when is None or when.month != today.month:
+            when = _upcoming(nxt, nxt.month, day)
+        return bucket(when, today) if when else None
+    return None
 
 
 def bucket(target: date, today: date) -> str | None:
@@ -64,18 +125,39 @@ def _month_target(month: int, today: date, deadline: bool) -> date:
 
 
 def calendar_timeline(clause: str, today: date) -> str | None:
-    """A timeline bucket from a clause naming a month, season, year end or a span of time."""
+    """A bucket from a clause naming a date, month, season, year end or a span of time."""
+    # The number parser is the costly step: only clauses that may hold a date or a count of
+    # weeks go through it.
+    digits = to_digits(clause) if _DIGITS_NEEDED.search(clause) else clause
+    m = _MONTH_DAY.search(digits)
+    if m:
+        month = MONTHS[m.group("month") or m.group("month2")]
+        when = _upcoming(today, month, int(m.group("day") or m.group("day2")))
+        if when and when.day == 1 and _DEADLINE.search(digits[max(0, m.start() - 12) : m.start()]):
+            when -= timedelta(days=1)  # "by November first": ready when October ends
+        return bucket(when, today) if when else None
     m = _YEAR_END.search(clause)
     if m:
         return bucket(date(today.year, 12, 31), today)
-    m = _MONTH_CUE.search(clause)
-    if m and (m.group("prep") != "in" or _FUTURE.search(clause)):
+    cues = [
+        c for c in _MONTH_CUE.finditer(clause) if c.group("prep") != "in" or _FUTURE.search(clause)
+    ]
+    # "opens in January, so I want it set up by December": the deadline is the timeline.
+    m = next((c for c in cues if _DEADLINE.fullmatch(c.group("prep"))), cues[0] if cues else None)
+    if m:
         month = MONTHS[m.group("month")]
         if m.group("prep") == "end of" or (m.group("end") or "") in ("late", "the end of"):
             # "by end of November": the whole month counts, its last day is the target.
             year = today.year if month >= today.month else today.year + 1
             last = calendar.monthrange(year, month)[1]
             return bucket(date(year, month, last), today)
+        if _NOT_BEFORE.search(clause[: m.start()]) or m.group("prep") in (
+            "starting",
+            "start",
+            "from",
+        ):
+            year = today.year if month > today.month else today.year + 1
+            return bucket(date(year, month, 1), today)
         deadline = bool(_DEADLINE.search(clause[: m.end()]))
         return bucket(_month_target(month, today, deadline), today)
     m = _QUARTER.search(clause)
@@ -93,7 +175,7 @@ def calendar_timeline(clause: str, today: date) -> str | None:
     if _NEXT_WEEK.search(clause):
         # "by the end of next week": the working week after this one, read on the calendar.
         return bucket(today + timedelta(days=7 - today.weekday() + 4), today)
-    m = _NEXT_MONTH.search(clause)
+    m = _NEXT_MONTH.search(digits)
     if m:
         if not m.group("n"):
             nxt = today.replace(day=28) + timedelta(days=7)
@@ -101,4 +183,4 @@ def calendar_timeline(clause: str, today: date) -> str | None:
         n = int(m.group("n"))
         days = n * {"w": 7, "d": 1, "m": 30}[m.group("u")[0]]
         return bucket(today + timedelta(days=days), today)
-    return None
+    return date_timeline(clause, digits, today)
