@@ -120,6 +120,10 @@ def _analyze_in_pool(payload: bytes) -> _PoolResult:
     return orjson.dumps(result.analysis, option=_JSON_OPTS, default=str), None, changed
 
 
+def _analyze_chunk_in_pool(payloads: list[bytes]) -> list[_PoolResult]:
+    return [_analyze_in_pool(p) for p in payloads]
+
+
 def _from_pool(got: _PoolResult) -> Analyzed:
     analysis, error, payload = got
     return Analyzed(None if analysis is None else orjson.loads(analysis), error, None, payload)
@@ -175,26 +179,45 @@ class Worker:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
-    def _analyze_all(self, messages: Sequence[Message]) -> list[Analyzed]:
+    def _start_analysis(self, messages: Sequence[Message]) -> Callable[[], list[Analyzed]]:
+        """Start analysing a batch; the returned function waits for and returns the results.
+
+        With a pool the analysis runs in the background, so the caller can write the previous
+        batch meanwhile: analysis and warehouse writes overlap instead of taking turns.
+        """
         if self.concurrency == 1 or len(messages) < 4:
-            return [analyze_payload(m.payload, self.profile, self.registry) for m in messages]
+            return lambda: [
+                analyze_payload(m.payload, self.profile, self.registry) for m in messages
+            ]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.concurrency,
                 initializer=_pool_init,
                 initargs=(self._profile_source, self._settings),
             )
-        chunk = max(1, len(messages) // (self.concurrency * 4))
-        results = self._pool.map(_analyze_in_pool, [m.payload for m in messages], chunksize=chunk)
-        return [_from_pool(r) for r in results]
+        pool = self._pool
+        size = max(1, len(messages) // (self.concurrency * 4))
+        payloads = [m.payload for m in messages]
+        futures = [
+            pool.submit(_analyze_chunk_in_pool, payloads[i : i + size])
+            for i in range(0, len(payloads), size)
+        ]
+        return lambda: [_from_pool(r) for f in futures for r in f.result()]
 
     def process_batch(self, messages: Sequence[Message]) -> int:
         """Analyze and store one leased batch; returns the number of sessions stored."""
         if not messages:
             return 0
-        started = time.perf_counter()
+        return self._finish(messages, self._start_analysis(messages), time.perf_counter())
+
+    def _finish(
+        self,
+        messages: Sequence[Message],
+        collect: Callable[[], list[Analyzed]],
+        started: float,
+    ) -> int:
         try:
-            analyzed = self._analyze_all(messages)
+            analyzed = collect()
         except Exception as exc:  # a crashed pool process or a bug: retry, never drop
             reason = f"analysis failed: {type(exc).__name__}: {exc}"
             log.error("batch.analysis_failed", error=reason, size=len(messages))
@@ -307,6 +330,18 @@ class Worker:
             except Exception as exc:
                 log.warning("alert.write_failed", rule=a.rule, error=str(exc))
 
+    def _lease_and_start(self) -> _InFlight | None:
+        messages = self.queue.lease(self.batch_size, visibility_timeout=self.visibility_timeout)
+        if not messages:
+            return None
+        return _InFlight(messages, self._start_analysis(messages), time.perf_counter())
+
+    def _complete(self, batch: _InFlight, on_batch: Callable[[int], None] | None) -> int:
+        stored = self._finish(batch.messages, batch.collect, batch.started)
+        if on_batch is not None:
+            on_batch(len(batch.messages))
+        return stored
+
     def run_once(
         self,
         *,
@@ -314,32 +349,54 @@ class Worker:
         max_sessions: int | None = None,
         poll_interval: float = 0.2,
     ) -> WorkerStats:
-        """Process until the queue has nothing ready (``--once``)."""
-        while max_sessions is None or self.stats.processed < max_sessions:
-            messages = self.queue.lease(self.batch_size, visibility_timeout=self.visibility_timeout)
-            if not messages:
-                # Leases of a crashed worker and retries in backoff come back by themselves;
-                # "once" means until nothing is left to do, so wait for them.
-                stats = self.queue.stats()
-                if stats.leased == 0 and stats.delayed == 0:
+        """Process until the queue has nothing ready (``--once``).
+
+        The next batch is leased and its analysis started before the current one is written,
+        so with a pool the two overlap.
+        """
+        pending: _InFlight | None = None
+        while True:
+            room = max_sessions is None or self.stats.processed < max_sessions
+            upcoming = self._lease_and_start() if room else None
+            if pending is not None:
+                stored = self._complete(pending, on_batch)
+                if stored == 0 and self.stats.retried:
+                    # The store is failing: stop instead of spinning on backoff.
+                    if upcoming is not None:
+                        self._complete(upcoming, on_batch)
                     break
-                time.sleep(poll_interval)
+            pending = upcoming
+            if pending is not None:
                 continue
-            stored = self.process_batch(messages)
-            if on_batch is not None:
-                on_batch(len(messages))
-            if stored == 0 and self.stats.retried:
-                break  # the store is failing; stop instead of spinning on backoff
+            if not room:
+                break
+            # Leases of a crashed worker and retries in backoff come back by themselves;
+            # "once" means until nothing is left to do, so wait for them.
+            stats = self.queue.stats()
+            if stats.leased == 0 and stats.delayed == 0:
+                break
+            time.sleep(poll_interval)
         return self.stats
 
     def run_forever(self, stop: threading.Event, *, idle_sleep: float = 0.5) -> WorkerStats:
-        while not stop.is_set():
-            messages = self.queue.lease(self.batch_size, visibility_timeout=self.visibility_timeout)
-            if not messages:
+        pending: _InFlight | None = None
+        while not stop.is_set() or pending is not None:
+            upcoming = None if stop.is_set() else self._lease_and_start()
+            if pending is not None:
+                self._complete(pending, None)
+            pending = upcoming
+            if pending is None and not stop.is_set():
                 stop.wait(idle_sleep)
-                continue
-            self.process_batch(messages)
         return self.stats
+
+
+@dataclass
+class _InFlight:
+    """A leased batch whose analysis is under way."""
+
+    messages: list[Message]
+    collect: Callable[[], list[Analyzed]]
+    started: float
 
 
 _LAMBDA_STATE: dict[str, Any] = {}
