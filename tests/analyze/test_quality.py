@@ -340,3 +340,35 @@ def test_echoing_the_agents_question_back_is_an_answer_not_a_clarification() -> 
         ]
     )
     assert q["clarification_requests"] == 0
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Audit trail? I'm not sure what that is.",
+        "honestly no idea what those are, sorry",
+        "sorry, you're moving the call to Thursday?",
+        "wait, you said the seats are extra?",
+    ],
+)
+def test_naming_the_gap_and_sorry_echoes_are_clarifications(text: str) -> None:
+    assert is_clarification(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I'm not sure what that is going to cost us.",
+        "We don't know what it is we need yet",
+        "you're right, we send them weekly?",
+        "sorry, we have about forty a month.",
+    ],
+)
+def test_statements_near_those_families_are_not_clarifications(text: str) -> None:
+    assert not is_clarification(text)
+
+
+def test_echo_question_with_a_trailing_apology_is_a_clarification() -> None:
+    said = {"you", "can", "use", "conditional", "fields", "for", "that"}
+    assert is_clarification("conditional what? sorry", said)
+    assert not is_clarification("fields, yes. sorry", said)

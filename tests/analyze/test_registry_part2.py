@@ -16,7 +16,7 @@ from tests.analyze.callbuilder import contract, record
 
 MINE = {
     "quality": "1.3.0",
-    "sentiment": "1.3.0",
+    "sentiment": "1.4.0",
     "performance": "1.0.0",
     "tools": "1.0.0",
     "actions": "1.0.0",

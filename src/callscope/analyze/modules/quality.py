@@ -59,6 +59,12 @@ _CLARIFY = re.compile(
     # "you mean ...?" opening the turn or after "so"/"sorry"/"wait"; after an answer ("We did,
     # you mean the old portal?") it is the caller steering, not asking to be told again.
     r"|(?:^|(?<=\bso )|(?<=\bso, )|(?<=\bsorry, )|(?<=\bwait, ))you mean\b[^.!]*\?"
+    # Naming the gap outright: "I'm not sure what that is", "no idea what those are".
+    r"|(?:not sure|no idea|(?:don'?t|do not) know) what (?:that|this|those|these|it) "
+    r"(?:is|are|means?)(?=\s*[,.!?]|$)"
+    # An apology, then what they think they heard, as a question: "sorry, you're trying again?"
+    r"|^(?:sorry|wait|pardon)[,.!]? (?:so )?(?:you'?re|you are|you said|you have|you'?ve)\b"
+    r"[^.?!]{0,40}\?"
     r"|slower(?:,)? please"
     r"|speak (?:up|slower|more slowly)"
     r"|pardon\?"
@@ -199,11 +205,14 @@ _ECHO_FILLER = frozenset(
     ]
 )
 _ECHO_MAX_WORDS = 4
+_TRAILING_SORRY = re.compile(r"(?<=\?)\s*(?:sorry|please|again)[.!]*$")
 
 
 def is_echo(low: str, agent_words: Collection[str]) -> bool:
     """A short question made only of words the agent just said: "The content library?",
     "Seventeen a four?". The caller is checking a term they did not catch."""
+    # A trailing apology does not end the question: "conditional what? sorry".
+    low = _TRAILING_SORRY.sub("", low)
     if not low.endswith("?") or not agent_words:
         return False
     words = [w for w in _WORD.findall(low) if w not in _ECHO_FILLER]

@@ -83,7 +83,10 @@ _Q_DECISION = re.compile(
 _Q_TIMELINE = re.compile(
     r"\btimeline\b|\btime ?frame\b|\btiming\b|\bwhen (?:would|are|do|will)"
     r" you\b|\bhow soon\b|\bby when\b|\bin place\b|\bgo live\b|"
-    r"\bbefore switching\b|\bwait for\b"
+    r"\bbefore switching\b|\bwait for\b|"
+    # "so you'd switch when it ends?": a follow-up asking when the move happens.
+    r"\byou(?:'d| would| will|'ll)? (?:switch|move|start|roll (?:it |this )?out|go live|launch|"
+    r"make the (?:switch|move)|change over|cut over)\b[^?.]{0,30}\bwhen\b"
 )
 _Q_MEETING = re.compile(
     r"\bwhat (?:day|time)\b|\bwhich (?:day|time)s?\b|\bworks? for you\b|"
@@ -401,7 +404,12 @@ _THIRD_PARTY = re.compile(
     r"\b(?:signs? off|approves?|decides?|makes? the (?:final )?(?:call|decision)|"
     r"has the final say|has to approve|needs? to approve|would have to approve|"
     r"gets? the final say|(?:have|has) to (?:okay|ok|approve|sign off)|okays?|green[- ]?lights?|"
-    r"picks?|chooses?|gets? the last word|has the last word)\b"
+    r"picks?|chooses?|gets? the last word|has the last word|"
+    r"owns? the (?:company|business|firm|agency|shop|practice|place)|"
+    r"pays? for (?:everything|it all)|"
+    r"signs? the (?:checks|cheques)|holds? the purse ?strings|controls? the (?:budget|money|spend)|"
+    r"(?:is )?(?:gonna|going to|will|'ll|would|'d) (?:want|need|have) to see the "
+    r"(?:price|pricing|numbers|quote|cost))\b"
 )
 _APPROVAL_VERBS = (
     "sign",
@@ -415,6 +423,12 @@ _APPROVAL_VERBS = (
     "pick",
     "choos",
     "word",
+    "owns",
+    "pays",
+    "checks",
+    "purse",
+    "control",
+    "to see",
 )
 # Someone else's approval named as a noun: "needs our board treasurer's approval", "I'd have
 # to check with my manager first".
@@ -439,6 +453,9 @@ _NOBODY = re.compile(r"\b(?:nobody|no one|no-one|none of)\b[\w\s']*$")
 _GATEKEEPER = re.compile(
     r"\b(?:has|have|had|needs?|would need|must) to go through (?:[\w'-]+\s+){0,3}?(?:procurement|"
     r"purchasing|legal|finance|the board|it|security review|approval|a review|committee)\b"
+    r"|\b(?:has|have|needs?|would need|must) to go (?:to|before|past|up to) (?:the |my |our )?"
+    r"(?:board|cfo|ceo|owners?|partners?|committee|finance|procurement|leadership|council|"
+    r"trustees|boss|director)\b"
     r"|\bi(?: can't| cannot| couldn't| am not allowed to|'m not allowed to) (?:just )?"
     r"(?:buy|purchase|sign|approve|say yes|commit|spend)\b"
 )
@@ -473,6 +490,9 @@ _ASKED_TO_LOOK = re.compile(
 # budget authority", "it's my shop".
 _SELF_DECIDES = re.compile(
     r"\b(?:just |only )?me (?:deciding|who decides|making (?:the|that) (?:call|decision))\b"
+    r"|\bi(?: have|'ve| hold| own| control| manage| run)(?: got)? the (?:budget|purse ?strings)\b"
+    r"|\bi can (?:approve|sign off on|buy|sign for|okay) (?:anything|purchases|spend\w*) "
+    r"(?:under|up to|below|less than)\b"
     r"|\bi(?:'ve| have)?(?: got)? (?:full |the )?(?:budget|purchasing|spending|signing) "
     r"(?:authority|power)\b|\bi sign the checks\b"
     rf"|\bit's (?:all |just )?my (?:own )?(?:{_BUSINESS_NOUN[3:-1]}|money|budget|call)\b"
@@ -631,7 +651,9 @@ class _UTurn:
                 or _NOBODY.search(low[max(0, found.start() - 20) : found.start()])
             ):
                 found = None  # "the customer can just approve", "nobody else needs to sign off"
-            if found is None and ("through" in low or "myself" in low or "can't" in low):
+            if found is None and (
+                "through" in low or "myself" in low or "can't" in low or "to go " in low
+            ):
                 found = _GATEKEEPER.search(low)
             self._approver = found
         return self._approver if isinstance(self._approver, re.Match) else None
@@ -991,6 +1013,10 @@ _MY_OWN = re.compile(r"\b(?:it's|it is) (?:all |just )?my (?:own )?[a-z]+\b")
 def _self_decides(low: str) -> bool:
     if not (
         "authority" in low
+        or "budget" in low
+        or "purse" in low
+        or "anything" in low
+        or "purchases" in low
         or "power" in low
         or "checks" in low
         or "'s my" in low

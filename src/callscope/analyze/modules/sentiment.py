@@ -17,8 +17,14 @@ curt "Fine." to leave), which only the caller warming up later softens.
 
 from __future__ import annotations
 
+import json
+import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
 
 from vaderSentiment.vaderSentiment import (
     BOOSTER_DICT,
@@ -692,8 +698,8 @@ def close_is_calm(scores: Sequence[float]) -> bool:
     return n > 1 and _mean(scores[n - max(1, n // 3) :]) >= 0
 
 
-@registry.register("sentiment", "1.3.0")
-def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
+def rule_sentiment(view: CallView, profile: Profile) -> Result:
+    """The rule-based reading of the call: VADER turn scores plus stance markers."""
     caller = [t for t in view.turns if t.is_user and t.text.strip()]
     scores: list[float] = []
     farewell: list[bool] = []
@@ -773,3 +779,107 @@ def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, R
         "intent_markers": markers["i"],
         "reservation_markers": markers["r"],
     }
+
+
+# The rules place the call on a score line with two cut points; near a cut point they are a coin
+# flip (blind sets first seen scored 0.73-0.83). There a logistic regression over the same
+# evidence (segment scores, turn-score spread, marker counts) decides. It is trained by
+# scripts/train_sentiment.py on the labeled sets and shipped as plain coefficients.
+MODEL_FEATURES = (
+    "score",
+    "opening",
+    "middle",
+    "close",
+    "min_turn",
+    "max_turn",
+    "mean_turn",
+    "share_negative_turns",
+    "share_positive_turns",
+    "frustration_markers",
+    "enthusiasm_markers",
+    "intent_markers",
+    "reservation_markers",
+    "trend",
+    "log_caller_turns",
+)
+_MARKER_CAP = 3
+
+
+def model_features(rules: Result) -> list[float]:
+    """The model's inputs, read from the rule result (same order as ``MODEL_FEATURES``)."""
+    turns = [float(p["score"]) for p in rules["progression"]] or [0.0]
+    seg = rules["segments"]
+    n = len(turns)
+    return [
+        float(rules["score"]),
+        float(seg["opening"]),
+        float(seg["middle"] or 0.0),
+        float(seg["close"]),
+        min(turns),
+        max(turns),
+        sum(turns) / n,
+        sum(v < -0.05 for v in turns) / n,
+        sum(v > 0.05 for v in turns) / n,
+        float(min(len(rules["frustration_markers"]), _MARKER_CAP)),
+        float(min(len(rules["enthusiasm_markers"]), _MARKER_CAP)),
+        float(min(len(rules["intent_markers"]), _MARKER_CAP)),
+        float(min(len(rules["reservation_markers"]), _MARKER_CAP)),
+        float(rules["trend"]),
+        math.log1p(len(rules["progression"])),
+    ]
+
+
+@dataclass(frozen=True)
+class SentimentModel:
+    classes: tuple[str, ...]
+    mean: tuple[float, ...]
+    scale: tuple[float, ...]
+    coef: tuple[tuple[float, ...], ...]
+    intercept: tuple[float, ...]
+    # Rule scores farther than this from both cut points keep the rules' label.
+    margin: float
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> SentimentModel:
+        if tuple(data.get("features", ())) != MODEL_FEATURES:
+            raise ValueError("sentiment model: feature list does not match MODEL_FEATURES")
+        try:
+            return cls(
+                classes=tuple(str(c) for c in data["classes"]),
+                mean=tuple(float(v) for v in data["mean"]),
+                scale=tuple(float(v) for v in data["scale"]),
+                coef=tuple(tuple(float(v) for v in row) for row in data["coef"]),
+                intercept=tuple(float(v) for v in data["intercept"]),
+                margin=float(data["margin"]),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"sentiment model: malformed coefficients ({exc})") from None
+
+    def predict(self, features: Sequence[float]) -> str:
+        z = [(x - m) / s for x, m, s in zip(features, self.mean, self.scale, strict=True)]
+        logits = [
+            b + sum(w * v for w, v in zip(row, z, strict=True))
+            for row, b in zip(self.coef, self.intercept, strict=True)
+        ]
+        return self.classes[max(range(len(logits)), key=logits.__getitem__)]
+
+    def near_cut(self, score: float) -> bool:
+        return abs(score - POSITIVE_AT) <= self.margin or abs(score - NEGATIVE_AT) <= self.margin
+
+
+MODEL_FILE = "sentiment_model.json"
+
+
+@cache
+def load_model() -> SentimentModel:
+    text = resources.files("callscope.analyze").joinpath(MODEL_FILE).read_text(encoding="utf-8")
+    return SentimentModel.from_dict(json.loads(text))
+
+
+@registry.register("sentiment", "1.4.0")
+def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
+    result = rule_sentiment(view, profile)
+    model = load_model()
+    if model.near_cut(float(result["score"])):
+        result["overall"] = model.predict(model_features(result))
+    return result

@@ -39,6 +39,9 @@ _WRITTEN_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 _DIGIT_GROUPS = re.compile(r"\b\d{1,4}(?:[\s,.-]+\d{1,4}){2,}\b")
 
 _PER_PERIOD = r"(?:a|per|each|every) (?:day|week|month|year)\b"
+# Hundreds said the short way, "two fifty a month" or "200, 2 50": the parser leaves "2 50",
+# which reads as a digit run unless joined; only right before a period ("a month").
+_SHORT_HUNDREDS = re.compile(rf"\b([1-9]) ([1-9]\d)\b(?= {_PER_PERIOD})")
 # Quantities the number parser leaves as words, applied after it ("a couple 100" -> 200).
 _QUANTITY_WORDS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(rf"\b{pat}\b"), rep)
@@ -107,6 +110,8 @@ def to_digits(low: str) -> str:
     if _QUANTITY_HINT.search(text):
         for pattern, rep in _QUANTITY_WORDS:
             text = pattern.sub(rep, text)
+    if " " in text and _SHORT_HUNDREDS.search(text):
+        text = _SHORT_HUNDREDS.sub(r"\1\2", text)
     return _DIGIT_GROUPS.sub(" ", text)
 
 

@@ -99,9 +99,10 @@ _VOLUME_EXPLICIT = re.compile(
 )
 # The period said first: "each week we send maybe 10 to 15", "per month we are sending 400".
 _VOLUME_LEAD = re.compile(
-    r"(?:^|[.?!,;]\s*|\b(?:and|so|but)\s+)(?:(?:a|per|each|every|in a)\s+(?:typical\s+|normal\s+|"
-    r"given\s+)?(?P<unit>day|week|month|year)|(?P<adj>daily|weekly|monthly))\b"
-    rf"[^.?!,;\d$]{{0,40}}?(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))"
+    r"(?:^|[.?!,;]\s*|\b(?:and|so|but)\s+)(?:(?:on |in )?(?:a|per|each|every|an?)\s+"
+    r"(?:typical\s+|normal\s+|given\s+|average\s+|good\s+|slow\s+|busy\s+|regular\s+)?"
+    r"(?P<unit>day|week|month|year)|(?P<adj>daily|weekly|monthly))\b"
+    rf",?[^.?!,;\d$]{{0,40}}?(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))"
 )
 _VOLUME_BARE = re.compile(rf"(?<![\d$.,:/]){_RANGE}\b(?!\s*(?:%|percent))")
 _NOT_DOCS = re.compile(
@@ -254,10 +255,21 @@ def volume_candidates(digits: str, answering: bool, default_unit: str) -> list[F
                 Found(_monthly(m.group("a"), m.group("b"), default_unit), m.start(), explicit=False)
             )
     found.sort(key=lambda f: f.pos)
+    if len(found) > 1:
+        # "two to three hundred a month, closer to three": a later bare count a tenth or less
+        # of a stated one drops its scale word, it does not correct the count.
+        top = max((f.value for f in found if f.explicit), default=0)
+        found = [f for f in found if f.explicit or f.value * 10 > top]
     return found
 
 
 def _monthly(a: str, b: str | None, unit: str) -> int:
-    value = _num(a) if b is None else (_num(a) + _num(b)) / 2
+    low = _num(a)
+    if b is not None and low < 10 and _num(b) >= 100 and _num(b) % 100 == 0:
+        # "two to three hundred" shares the scale word: 200-300, not 2-300.
+        scale = 1000.0 if _num(b) % 1000 == 0 and _num(b) >= 1000 else 100.0
+        if low * scale < _num(b):
+            low *= scale
+    value = low if b is None else (low + _num(b)) / 2
     # Half-up rounding: 60 a week is 259.8 -> 260, 35 a week 151.55 -> 152.
     return int(value * PERIOD_FACTORS[unit] + 0.5)

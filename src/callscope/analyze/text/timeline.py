@@ -55,6 +55,13 @@ _DAY_OF_MONTH = re.compile(
 _DIGITS_NEEDED = re.compile(
     rf"\b(?:{_MONTH_RE})\b|\b(?:weeks?|days|months)\b|\bthe (?:[a-z]+[- ])?[a-z]+(?:st|nd|rd|th)\b"
 )
+# "after the holidays", "after January", "once March is over": the start comes after the
+# named month or holiday ends.
+_AFTER = re.compile(
+    rf"\b(?:after|past|once|when)\s+(?:the\s+|our\s+)?(?:(?P<month>{_MONTH_RE})|"
+    r"(?P<hol>holidays|christmas|new year(?:'s)?|first of the year|year[- ]end|end of the year))\b"
+    r"(?P<over>\s+(?:is|are)\s+(?:over|done|behind us|wrapped up))?"
+)
 _NOT_BEFORE = re.compile(r"\b(?:not|never|no sooner)\s+$")
 _NEXT_MONTH = re.compile(
     r"\b(?:next month|in a month|"
@@ -136,6 +143,13 @@ def calendar_timeline(clause: str, today: date) -> str | None:
         if when and when.day == 1 and _DEADLINE.search(digits[max(0, m.start() - 12) : m.start()]):
             when -= timedelta(days=1)  # "by November first": ready when October ends
         return bucket(when, today) if when else None
+    m = _AFTER.search(clause)
+    if m and (m.group(0).startswith(("after", "past")) or m.group("over")):
+        if m.group("hol"):
+            return bucket(date(today.year + 1, 1, 2), today)
+        month = MONTHS[m.group("month")]
+        year = today.year if month >= today.month else today.year + 1
+        return bucket(date(year, month, calendar.monthrange(year, month)[1]) + timedelta(1), today)
     m = _YEAR_END.search(clause)
     if m:
         return bucket(date(today.year, 12, 31), today)
