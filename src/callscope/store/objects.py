@@ -34,6 +34,16 @@ class Objects(Protocol):
     def delete(self, keys: Sequence[str]) -> int: ...
 
 
+_IO_POOL: ThreadPoolExecutor | None = None
+
+
+def _io_pool() -> ThreadPoolExecutor:
+    global _IO_POOL
+    if _IO_POOL is None:
+        _IO_POOL = ThreadPoolExecutor(max_workers=8, thread_name_prefix="callscope-objects")
+    return _IO_POOL
+
+
 class LocalObjects:
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).expanduser()
@@ -60,12 +70,21 @@ class LocalObjects:
         self, items: Sequence[tuple[str, bytes]], content_type: str = "application/octet-stream"
     ) -> None:
         made: set[Path] = set()
+        paths: list[tuple[Path, bytes]] = []
         for key, data in items:
             path = self._path(key)
             if path.parent not in made:  # a batch lands in a few day directories
                 path.parent.mkdir(parents=True, exist_ok=True)
                 made.add(path.parent)
-            self._write(path, data)
+            paths.append((path, data))
+        if len(paths) < 4:
+            for path, data in paths:
+                self._write(path, data)
+            return
+        # Creating a file costs ~1 ms of filesystem latency in a large directory and releases
+        # the GIL: a few threads keep the worker's single writer process from waiting on it.
+        for future in [_io_pool().submit(self._write, path, data) for path, data in paths]:
+            future.result()
 
     def _write(self, path: Path, data: bytes) -> None:
         # Write then rename: a reader (or a crash) never sees half an object.
