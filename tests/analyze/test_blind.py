@@ -69,3 +69,27 @@ def test_blind3_tier_accuracy_floor(report3: Report) -> None:
     # measured 0.87 (26/30) when first scored; 1.00 (30/30) after the authority, timeline and
     # volume families
     assert report3.acc("lead.tier") >= 1.0, report3.tier_confusion
+
+
+BLIND4 = Path(__file__).parent / "blind4"
+
+
+@pytest.fixture(scope="module")
+def report4() -> Report:
+    return evaluate(BLIND4, load_profile())
+
+
+def test_blind4_set_is_complete(report4: Report) -> None:
+    assert report4.n == 30
+
+
+def test_blind4_signal_micro_f1_floor(report4: Report) -> None:
+    # measured 0.901 (P 0.91, R 0.89) when first scored; 0.932 (P 0.95, R 0.92) after the
+    # timeline, integration and objection families in test_sales_blind4_families.py
+    # (remaining misses: mostly unmet-feature objections, plus labels marked uncertain)
+    assert report4.micro.f1 >= 0.90, [m.line() for m in report4.misses]
+
+
+def test_blind4_tier_accuracy_floor(report4: Report) -> None:
+    # measured 0.93 (28/30) when first scored; 0.97 (29/30) after the timeline families
+    assert report4.acc("lead.tier") >= 0.95, report4.tier_confusion

@@ -188,7 +188,9 @@ _PAST_CLAUSE = re.compile(
     r"\b(?:ago|last|was|were|did|had|went|got|took|moved|cancel\w*|dropped|"
     r"hired|started|switched|since|used to|back in|left|came)\b|"
     # a past verb, but not "need" or "feed"
-    r"\b(?:we|i|they|she|he)\s+(?:\w+\s+)?\w*[^e\W]ed\b"
+    r"\b(?:we|i|they|she|he|you|y'all)\s+(?:\w+\s+)?\w*[^e\W]ed\b|"
+    # a perfect tense: "y'all have emailed me six times this week"
+    r"\b(?:have|has|'ve)\s+(?:already\s+)?\w*[^e\W]ed\b"
 )
 _CONTRACT_CLAUSE = re.compile(
     r"\b(?:contract|renew\w*|locked|stuck|tied (?:in|into)|runs? (?:through|until|till)|expires?|"
@@ -209,7 +211,10 @@ _WISH = re.compile(
     r"plan to|have to|has to)\b"
 )
 _DURATION_OF = re.compile(r"\b(?:takes?|took|taking|lasts?|lasted)\s+(?:[\w-]+\s+){0,2}$")
-_NEGATOR_NEAR = re.compile(r"\b(?:not|no|isn't|wasn't|aren't|never|n't|hardly)\W+(?:\w+\W+){0,2}$")
+# A negator in the sentence before ("it's no. maybe next year") does not reach the phrase.
+_NEGATOR_NEAR = re.compile(
+    r"\b(?:not|no|isn't|wasn't|aren't|never|n't|hardly)[^\w.?!]+(?:\w+[^\w.?!]+){0,2}$"
+)
 
 # --- objections ----------------------------------------------------------------------------
 _WAIVE = re.compile(
@@ -276,6 +281,19 @@ _EMPHASIS = re.compile(
 )
 _EXPLICIT_ESIGN = re.compile(r"^(?:e-?sign\w*|electronic|sign (?:them )?electronically)")
 _LEARN_MORE = re.compile(r"^\s*more\b")
+# "too much back and forth", "too much paperwork": a burden of work, not of money.
+_TOO_MUCH_WORK = re.compile(
+    r"\btoo much (?:back and forth|work|paper\w*|hassle|effort|admin\w*|going on|manual|typing|"
+    r"chasing|printing|scanning|time|clicking|stuff|"
+    r"for (?:us|me|them) to (?:learn|handle|manage))\b"
+)
+# "no point paying twice" once a contract is running: the overlap is lock-in, not price.
+_DOUBLE_PAY = re.compile(r"\bpay(?:ing)? (?:twice|double|for (?:both|two (?:tools|systems)))\b")
+# "it doesn't have integrations, but it works with Zapier": a gap already worked around.
+_WORKED_AROUND = re.compile(
+    r"\bbut (?:it|that|we|they)(?: still)? (?:works? with|can (?:use|go through)|connects? "
+    r"(?:through|via)|gets? around)\b"
+)
 _CONDITION = re.compile(r"\bif\b[^.?!,]*$")
 # Price said as a judgement of our pricing, or money next to a hurdle.
 _PRICE_HIGH = re.compile(
@@ -765,6 +783,37 @@ def _brand_ok(low: str, hit: Hit) -> bool:
     return not (_DET_BEFORE.search(before) and re.match(r"^\s*(?:is|of|are|has|was|team)\b", after))
 
 
+# A tool the caller no longer has or never had: "we moved from X to Y", "X is gone",
+# "it's built for X shops and we aren't one".
+_LEFT_BEFORE = re.compile(
+    r"\b(?:migrated|moved|switched|came over|got off|moving|migrating|switching|"
+    r"transitioned|went)\s+(?:away\s+)?(?:from|off(?: of)?)\s+(?:\w+\s+)?$|"
+    r"\b(?:got rid of|dropped|ditched|cancell?ed|no longer (?:use|have|on)|stopped using|"
+    r"used to (?:use|have|be on))\s+(?:\w+\s+)?$"
+)
+_LEFT_AFTER = re.compile(r"^\s*(?:is|'s|are)\s+(?:gone|dead|out|history|finished)\b")
+# "built for X shops" describes another product's buyers; "we're X users" is the caller.
+_SHOP_AFTER = re.compile(r"^\s+(?:shops?|houses?|users|customers|people|teams|companies|orgs?)\b")
+_SHOP_BEFORE = re.compile(r"\b(?:not|ain't|aren't|isn't)\s+(?:a|an)\s+$|\bfor\s+$")
+# "does it work with X? actually, no, forget it": the caller takes the question back.
+_RETRACT = re.compile(
+    r"^[^.?!]*\?\s*(?:\w+[,.]?\s+){0,3}?(?:forget (?:it|that|about it)|never ?mind|"
+    r"scratch that|i don't need (?:it|that)|we don't need (?:it|that)|doesn't matter)"
+)
+
+
+def _integration_dropped(low: str, start: int, end: int) -> bool:
+    """The caller names the tool only to say it is gone, foreign, or not wanted after all."""
+    before, after = low[max(0, start - 40) : start], low[end : end + 80]
+    if _LEFT_BEFORE.search(before):
+        return True
+    if _SHOP_BEFORE.search(before) and _SHOP_AFTER.match(after):
+        return True
+    if _LEFT_AFTER.match(after):
+        return True
+    return bool(_RETRACT.match(after))
+
+
 def _family(hit: Hit) -> tuple[str, str]:
     family, _, vid = hit.id.partition(":")
     return family, vid
@@ -876,6 +925,8 @@ def _brands(
             elif family == "integrations":
                 if _MAKER_ONE.match(t.low[h.end :]):
                     continue  # "hello sign, the dropbox one": a maker naming its product
+                if _integration_dropped(t.low, h.start, h.end):
+                    continue
                 if not negated and vid not in integrations:
                     integrations.append(vid)
                     ev.add("integrations", t, h.start)
@@ -1189,6 +1240,12 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 continue  # answering "who decides?" describes authority, it is no hurdle
             if h.phrase == "to learn" and _LEARN_MORE.match(t.low[h.end :]):
                 continue
+            if h.phrase == "too much for us" and not (
+                _mentions_cost(sentence) or _mentions_cost(t.agent_low[-200:])
+            ):
+                continue  # "this is too much for us" after the screens confused them
+            if h.id == "feature_gap" and _WORKED_AROUND.search(t.low[h.end : h.end + 80]):
+                continue
             if h.id in _JUDGED_IDS and _about_other_tool(
                 t, h.start, integration=h.id == "integration_gap"
             ):
@@ -1262,7 +1319,13 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 and not _about_other_tool(t, judged.start())
             ):
                 price = judged
-        if price and not _WAIVE.search(_sentence_at(t.low, t.low, price.start())):
+        price_sentence = _sentence_at(t.low, t.low, price.start()) if price else ""
+        if (
+            price
+            and not _WAIVE.search(price_sentence)
+            and not ("contract_lock_in" in out and _DOUBLE_PAY.search(price_sentence))
+            and not (_TOO_MUCH_WORK.search(price_sentence) and not _mentions_cost(price_sentence))
+        ):
             add("price", t, price.start())
             found_here = True
         locked = (
@@ -1275,7 +1338,10 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
             found_here = True
         hurdle = _HURDLE.search(t.low)
         if hurdle and not _WAIVE.search(_sentence_at(t.low, t.low, hurdle.start())):
-            if _MONEY.search(_sentence_at(t.low, t.low, hurdle.start())):
+            hurdle_sentence = _sentence_at(t.low, t.low, hurdle.start())
+            if _MONEY.search(hurdle_sentence) and not (
+                "contract_lock_in" in out and _DOUBLE_PAY.search(hurdle_sentence)
+            ):
                 add("price", t, hurdle.start())
                 continue
             user_lack = _LACK_USER.search(t.low)

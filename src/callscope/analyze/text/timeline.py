@@ -20,8 +20,8 @@ _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _DEADLINE = re.compile(r"\b(?:by|before|until|till|no later than|ahead of)\b")
 _MONTH_CUE = re.compile(
     rf"\b(?P<prep>by|before|until|till|for|in|starting|start|from|so|around|early|mid|late|"
-    rf"end of|beginning of|ahead of)\s+(?:(?:our|the|my|this|next)\s+)?"
-    rf"(?:(?P<end>early|mid|late|the end of|the beginning of)\s+)?(?P<month>{_MONTH_RE})\b"
+    rf"end of|beginning of|ahead of)[\s-]+(?:(?:our|the|my|this|next)\s+)?"
+    rf"(?:(?P<end>early|mid|late|the end of|the beginning of)[\s-]+)?(?P<month>{_MONTH_RE})\b"
 )
 _YEAR_END = re.compile(
     r"\b(?:by|before|until|till|ahead of)\s+(?:the\s+)?(?:end of (?:the |this )?year|"
@@ -63,6 +63,73 @@ _AFTER = re.compile(
     r"(?P<over>\s+(?:is|are)\s+(?:over|done|behind us|wrapped up))?"
 )
 _NOT_BEFORE = re.compile(r"\b(?:not|never|no sooner)\s+$")
+# "by month end", "before quarter-end", "end of month": the close of the current period.
+_PERIOD_END = re.compile(
+    r"\b(?:(?:by|before|at|for|until|till|around)\s+(?:the\s+)?(?P<p>month|quarter)[- ]end|"
+    r"end of (?:the |this )?(?P<p2>month|quarter))\b"
+)
+# "by the end of next month": the last day of the month after this one.
+_NEXT_MONTH_END = re.compile(r"\b(?:end of|before the end of) next month\b")
+# The number parser leaves spoken ordinals alone; a day of the month needs them as digits.
+_ORDINAL_DAYS = {
+    word: i + 1
+    for i, word in enumerate(
+        (
+            "first",
+            "second",
+            "third",
+            "fourth",
+            "fifth",
+            "sixth",
+            "seventh",
+            "eighth",
+            "ninth",
+            "tenth",
+            "eleventh",
+            "twelfth",
+            "thirteenth",
+            "fourteenth",
+            "fifteenth",
+            "sixteenth",
+            "seventeenth",
+            "eighteenth",
+            "nineteenth",
+            "twentieth",
+        )
+    )
+}
+_ORDINAL_DAYS["thirtieth"] = 30
+_ORDINAL_DAY_RE = re.compile(
+    r"\b(?:(?P<tens>twenty|thirty)[- ](?P<unit>first|second|third|fourth|fifth|sixth|seventh|"
+    r"eighth|ninth)|(?P<word>" + "|".join(sorted(_ORDINAL_DAYS, key=len, reverse=True)) + r"))\b"
+)
+
+
+def _suffix(n: int) -> str:
+    if n in (1, 21, 31):
+        return "st"
+    if n in (2, 22):
+        return "nd"
+    if n in (3, 23):
+        return "rd"
+    return "th"
+
+
+def _ordinal_digits(text: str) -> str:
+    """ "by the twenty-third" -> "by the 23rd", so day-of-month rules read one spelling."""
+
+    def sub(m: re.Match[str]) -> str:
+        if m.group("word"):
+            n = _ORDINAL_DAYS[m.group("word")]
+        else:
+            n = (20 if m.group("tens") == "twenty" else 30) + _ORDINAL_DAYS[m.group("unit")]
+            if n > 31:
+                return m.group(0)
+        return f"{n}{_suffix(n)}"
+
+    return _ORDINAL_DAY_RE.sub(sub, text)
+
+
 _NEXT_MONTH = re.compile(
     r"\b(?:next month|in a month|"
     r"(?:in|within) (?:the next )?(?P<n>\d+) (?P<u>weeks?|days?|months?))\b"
@@ -135,8 +202,13 @@ def calendar_timeline(clause: str, today: date) -> str | None:
     """A bucket from a clause naming a date, month, season, year end or a span of time."""
     # The number parser is the costly step: only clauses that may hold a date or a count of
     # weeks go through it.
-    digits = to_digits(clause) if _DIGITS_NEEDED.search(clause) else clause
+    digits = _ordinal_digits(to_digits(clause)) if _DIGITS_NEEDED.search(clause) else clause
     m = _MONTH_DAY.search(digits)
+    year_end = _YEAR_END.search(clause)
+    if m and year_end and not _DEADLINE.search(digits[max(0, m.start() - 12) : m.start()]):
+        # "before year end, new pricing goes out January first": the deadline is the plan,
+        # the named date is why.
+        return bucket(date(today.year, 12, 31), today)
     if m:
         month = MONTHS[m.group("month") or m.group("month2")]
         when = _upcoming(today, month, int(m.group("day") or m.group("day2")))
@@ -150,9 +222,17 @@ def calendar_timeline(clause: str, today: date) -> str | None:
         month = MONTHS[m.group("month")]
         year = today.year if month >= today.month else today.year + 1
         return bucket(date(year, month, calendar.monthrange(year, month)[1]) + timedelta(1), today)
-    m = _YEAR_END.search(clause)
-    if m:
+    if year_end:
         return bucket(date(today.year, 12, 31), today)
+    m = _NEXT_MONTH_END.search(clause)
+    if m:
+        nxt = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
+        return bucket(nxt.replace(day=calendar.monthrange(nxt.year, nxt.month)[1]), today)
+    m = _PERIOD_END.search(clause)
+    if m:
+        if (m.group("p") or m.group("p2")) == "month":
+            return "this_month"
+        return "this_quarter"
     cues = [
         c for c in _MONTH_CUE.finditer(clause) if c.group("prep") != "in" or _FUTURE.search(clause)
     ]
@@ -165,6 +245,17 @@ def calendar_timeline(clause: str, today: date) -> str | None:
             year = today.year if month >= today.month else today.year + 1
             last = calendar.monthrange(year, month)[1]
             return bucket(date(year, month, last), today)
+        part = m.group("end") or m.group("prep")
+        if part in ("early", "mid", "the beginning of") or m.group("prep") == "beginning of":
+            # "by early December", "before mid-December": a day inside the month, not the
+            # month before it.
+            year = today.year if month >= today.month else today.year + 1
+            when = date(year, month, 15 if part == "mid" else 5)
+            if when < today:
+                when = date(year + 1, month, when.day)
+            if _DEADLINE.search(clause[: m.start()]):
+                when -= timedelta(days=1)
+            return bucket(when, today)
         if _NOT_BEFORE.search(clause[: m.start()]) or m.group("prep") in (
             "starting",
             "start",
