@@ -38,6 +38,7 @@ SETS = {
     "blind": ROOT / "tests/analyze/blind",
     "blind2": ROOT / "tests/analyze/blind2",
     "blind3": ROOT / "tests/analyze/blind3",
+    "blind4": ROOT / "tests/analyze/blind4",
 }
 OUT = ROOT / "src/callscope/analyze" / MODEL_FILE
 # Picked by mean leave-one-set-out accuracy over the sets other than blind3.

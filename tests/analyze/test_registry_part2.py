@@ -15,8 +15,8 @@ from callscope.profile import load_profile
 from tests.analyze.callbuilder import contract, record
 
 MINE = {
-    "quality": "1.3.0",
-    "sentiment": "1.4.0",
+    "quality": "1.4.0",
+    "sentiment": "1.5.0",
     "performance": "1.0.0",
     "tools": "1.0.0",
     "actions": "1.0.0",

@@ -135,8 +135,16 @@ _CLARIFY_HINTS = frozenset(
     ]
 )
 
+# Farewells from other languages and dialects that callers and agents mirror ("ka kite",
+# "ciao", "ta-ra"): a sign-off in any of them closes the call.
+_FOREIGN_BYE = (
+    r"cheers|ciao|adi[oó]s|au revoir|ka kite|hasta (?:luego|pronto|ma[nñ]ana)|auf wiedersehen"
+    r"|tsch[uü]ss|sayonara|ta-?ra|toodle-?oo|laters|chur|shalom|salaam|namaste"
+)
 _AGENT_CLOSE = re.compile(
-    r"\b(?:bye|goodbye|anytime|talk (?:soon|then|later|to you|tomorrow|next week|friday|monday"
+    r"\b(?:"
+    + _FOREIGN_BYE
+    + r"|bye|goodbye|anytime|talk (?:soon|then|later|to you|tomorrow|next week|friday|monday"
     r"|tuesday|wednesday|thursday)"
     r"|have a (?:good|great|nice|wonderful|lovely)|take care|thanks?(?: you)?\b|thank you"
     r"|good luck|enjoy (?:the|your)|see you|my pleasure|you'?re welcome|speak soon)\b"
@@ -144,13 +152,17 @@ _AGENT_CLOSE = re.compile(
 _CALLER_CLOSE = re.compile(
     r"\b(?:bye|goodbye|cheers|thanks|thank you|ta|talk (?:soon|then|later)|you too"
     r"|take care|see you|have a (?:good|great|nice)|that'?s all|that'?s it|will do"
-    r"|sounds good|appreciate (?:it|you|that|the)"
+    r"|sounds good|(?:appreciate|'?preciate) (?:it|you|ya|that|the)|"
+    + _FOREIGN_BYE
+    # praise for the help as the last word: "you've been great", "y'all have been so helpful"
+    + r"|(?:you|y'?all|you guys)(?:'ve| have)? been (?:so |really |very )?(?:great|awesome|amazing"
+    r"|wonderful|super|brilliant|(?:a (?:big |great )?)?help(?:ful)?)"
     # leaving: "I have to go", "gotta run"
     r"|(?:have|got|need) to (?:go|run|jump|head out)|gotta (?:go|run|jump))\b"
 )
 # A goodbye proper, not the thanks that can end any agent turn.
 _AGENT_GOODBYE = re.compile(
-    r"\b(?:bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care"
+    r"\b(?:" + _FOREIGN_BYE + r"|bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care"
     r"|talk (?:soon|later|tomorrow|next week)"
     r"|see you|all the best|speak soon)\b"
 )
@@ -250,7 +262,8 @@ def natural_ending(turns: Sequence[Turn]) -> bool:
     last_text = last.text.lower()
     if last.is_user and _CUT_OFF.search(last.text.strip()):
         return False
-    if last.is_agent and _STILL_THERE.search(last_text):
+    if last.is_agent and (_STILL_THERE.search(last_text) or last.text.rstrip().endswith("?")):
+        # The agent's question went unanswered: the caller left mid-conversation.
         return False
     last_caller = next(t for t in reversed(spoken) if t.is_user)
     if last_caller in tail and _HOSTILE_CLOSE.search(last_caller.text.lower()):
@@ -294,7 +307,7 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-@registry.register("quality", "1.3.0")
+@registry.register("quality", "1.4.0")
 def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     turns = [t for t in view.turns if t.text.strip() or t.interrupted]
     user = [t for t in turns if t.is_user]

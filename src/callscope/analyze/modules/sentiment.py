@@ -139,6 +139,7 @@ _NEUTRAL_WORDS = (
     # The calendar, not a mood: "slammed till after the holidays".
     "holiday",
     "holidays",
+    "cautious",  # "she's cautious with new software" describes an approver, not the caller's mood
 )
 _LEXICON_CHANGES: dict[str, float] = {
     "clunky": -1.5,
@@ -212,6 +213,15 @@ _PHRASE_LIST: list[tuple[str, str]] = [
     (r"driving (?:me|us) (?:nuts|crazy|mad|insane|up the wall)\b", "drivingmenuts"),
     (r"(?:doesn'?t|does not|won'?t|will not) work for (?:us|me)\b", "dontwork"),
     (r"no,? wait\b", ""),  # self-correction, not refusal
+    # Naming a hurdle ("the other problem is the owner", "that's the hard part") is sales talk
+    # about who or what must agree, not the caller's mood.
+    (
+        r"(?:the|one|my|our) (?:other |big |main |only |real )?(?:problem|issue|challenge) "
+        r"(?:is|will be|would be)\b|(?:the|a) hard part\b",
+        "hurdle",
+    ),
+    # "Yes, that's good." accepts a proposal (a check-in date, a call back); it is not delight.
+    (r"(?:yes|yeah|okay|ok),? (?:that'?s|that is) (?:good|fine)\b", "okay"),
     # A curt "Fine." as the whole answer is grudging, not pleased (a frustration marker).
     (r"(?:^|(?<=[.!?] ))fine[.!](?= |$)", "okay."),
     # "you've been so patient" praises the agent; "new patients" are a clinic's customers.
@@ -289,13 +299,49 @@ _FRUSTRATION = re.compile(
     r"|i (?:already|just) (?:said|told you|explained|answered|mentioned) (?:that|this|it)\b"
     r"|i already told you|how many times (?:do|have|did) i)",
 )
+# Grievance with us (the vendor, its agents, its trial), not with the caller's current tool:
+# contacted too often, promises not kept, a trial that keeps asking for an upgrade, outrage at
+# our price, impatience with the call itself. A calm close does not settle a grievance; only
+# the caller warming up afterwards softens it.
+_GRIEVANCE = re.compile(
+    r"\b(?:(?:you'?ve|you have|y'?all(?: have| 've)?|you (?:guys|lot|people)(?: have)?) "
+    r"(?:e-?mailed|called|rung|phoned|messaged|texted|contacted|spammed) (?:me|us)"
+    r"(?: \w+){0,2} (?:times|again|twice|every (?:day|week)|non-?stop|all (?:day|week))"
+    r"|stop (?:with )?(?:the |all the |your |these )?(?:e-?mails|calls|messages|texts)"
+    r"|(?:don'?t|do not) want (?:any )?more (?:e-?mails|calls|messages)"
+    r"|take (?:me|us|this (?:address|number|e-?mail)|my (?:number|e-?mail)) off"
+    r"|(?:said|promised|told me|told us) (?:they|you|he|she|someone)(?:'d| would| were going to"
+    r"| was going to| will) (?:call|ring|get back|e-?mail|follow up|reply)[^.!?]{0,40}?"
+    r"(?:nobody|no one|never|didn'?t|did not|hasn'?t|haven'?t)"
+    r"|(?:nobody|no one) (?:has |ever )?(?:called|rang|got back|answered|replied|followed up|can "
+    r"answer)|(?:has|have)(?:n'?t| not) (?:answered|replied|responded|got(?:ten)? back)"
+    r"|(?:i'?ve|we'?ve|i have|we have) been waiting (?:on|for)|still waiting (?:on|for) (?:a|an|my|"
+    r"our|your|someone)|what happened last time|same (?:thing|story) as last time"
+    r"|(?:things?|features?|buttons?|stuff|everything) (?:i|we) (?:click|try|open|touch)"
+    r"[^.!?]{0,20}?"
+    r"(?:says?|asks?|wants?) (?:me |us )?(?:to )?(?:upgrade|pay)|(?:can'?t|cannot|couldn'?t) "
+    r"(?:test|try) (?:anything|it|much) properly|(?:capped|locked|limited) (?:me|us) (?:at|out)"
+    r"|(?:i'?m|we'?re|i am|we are) not paying (?:that|this|for that|that much)"
+    r"|(?:far|way|much|massively|ridiculously) too (?:much|expensive|pricey|dear)"
+    r"|before you (?:start|say it|begin|launch into)|(?:i )?hope this is quick"
+    r"|make (?:this|it) quick"
+    r"|get to the point|(?:i )?(?:don'?t|do not) have all day|(?:^|(?<=[.!?] ))what do you "
+    r"(?:need|want)[.?]|(?:i'?m )?not taking (?:a|an|your|the) [\w' ]{0,20}word for it"
+    r"|(?:i'?ve|we'?ve|i have|we have) already (?:filled (?:out|in)|told|given|sent|answered)"
+    r"|this is exactly the problem|(?:^|(?<=[.!?] ))seriously[?!]|(?:^|(?<=[.!?] ))you think[?]"
+    r"|(?:we'?re|i'?m|we are|i am) not buying anything"
+    # The trial itself going badly: "not so good", "it's too much for us", "right now it's no".
+    r"|(?:honestly,? )?not (?:so|very|going (?:so |very |that )?|that) (?:good|well|great)[.,!]"
+    r"|(?:this|it)(?: is|'s) (?:just |maybe |probably )?too much for (?:us|me)|too many buttons"
+    r"|(?:right now|for now|so),? it'?s (?:a )?no\b)"
+)
 # Dismissal: no time for the call, no point in the product, giving up on the trial, a hurdle
 # confirmed ("That's a problem."). Unlike anger, a calm close does not take it back; only the
 # caller warming up later does.
 _DISMISSAL = re.compile(
     r"\b(?:(?:don'?t|do not) (?:really |even )?have (?:the )?time for (?:this|that|another|any|a )"
     r"|no time for (?:this|that)"
-    r"|i (?:don'?t|do not) (?:really |honestly |even )?see "
+    r"|i (?:really |honestly |just )?(?:don'?t|do not) (?:really |honestly |even )?see "
     r"(?:the point|the value|the need|why (?!not)|it(?:[.!]|$))"
     r"|(?:we'?re|i'?m) (?:fine|happy|good|okay) with what (?:we|i) (?:have|use|got)"
     r"|(?:not|never) (?:gonna|going to) (?:sit|bother|waste|learn|deal)"
@@ -306,12 +352,16 @@ _DISMISSAL = re.compile(
     r"|(?:'?s|is|isn'?t|not) (?:really |even )?(?:not )?relevant (?:to|for|here)"
     r"|i'?m not seeing (?:why|the point|the value|the need|how))"
 )
-# Leaving on a grudging "Fine." with no thanks ("Fine. I have to go.").
-_CURT_EXIT = re.compile(r"^fine[.!]")
+# Leaving on a grudging "Fine." with no thanks ("Fine. I have to go."), or agreeing to the next
+# step under protest: "we'll see", "I suppose", "go on then", "just send it".
+_CURT_EXIT = re.compile(
+    r"^(?:fine[.!]|(?:(?:well|okay|ok|right|yeah|hm+)[,.]? )?(?:we'?ll see|i suppose|go on then"
+    r"|just send it|if you (?:must|insist|have to))\b)"
+)
 _THANKS = re.compile(r"\b(?:thanks|thank you|appreciate)\b")
 _ENTHUSIASM = re.compile(
-    r"\b(?:love|loving|awesome|amazing|excellent|fantastic|perfect|exactly what|really "
-    r"(?:helpful|useful|useful|great|nice|excited)|so (?:helpful|useful|patient)|excited"
+    r"\b(?:love|loving|awesome|amazing|excellent|fantastic|perfect|exactly what|(?:really|very) "
+    r"(?:helpful|useful|great|nice|excited)|so (?:helpful|useful|patient)|excited"
     r"|i'?m sold|lovely|strong fit|that'?s (?:huge|great|awesome|clever)|would be huge"
     r"|that'?s a relief|a lot better|super helpful|game changer|can'?t wait"
     r"|(?:that|it) worked|saved (?:me|my|us|our)"
@@ -357,7 +407,7 @@ _RESERVE = re.compile(
 # All marker sets in one scan of the turn; every marker starts a word, so the scan tries the
 # alternatives only there.
 _MARKERS = re.compile(
-    f"(?<![a-z'])(?=[a-z])(?:(?P<f>{_FRUSTRATION.pattern})|(?P<d>{_DISMISSAL.pattern})"
+    f"(?<![a-z'])(?=[a-z])(?:(?P<g>{_GRIEVANCE.pattern})|(?P<f>{_FRUSTRATION.pattern})|(?P<d>{_DISMISSAL.pattern})"
     f"|(?P<e>{_ENTHUSIASM.pattern})"
     f"|(?P<i>{_INTENT.pattern})|(?P<r>{_RESERVE.pattern}))"
 )
@@ -703,7 +753,7 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
     caller = [t for t in view.turns if t.is_user and t.text.strip()]
     scores: list[float] = []
     farewell: list[bool] = []
-    markers: dict[str, list[str]] = {"f": [], "d": [], "e": [], "i": [], "r": []}
+    markers: dict[str, list[str]] = {"f": [], "g": [], "d": [], "e": [], "i": [], "r": []}
     frustrated_at: list[int] = []
     dismissed_at: list[int] = []
     last_enthused = last_leaning = -1
@@ -722,11 +772,14 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
             for m in _MARKERS.finditer(low)
             if m.lastgroup != "i" or not _conditional(low, m.start(), m.end())
         ]
-        angry = any(k == "f" for k, _ in hits)
+        angry = any(k in ("f", "g") for k, _ in hits)
         if scorable:
             score, sarcastic = _score(clean(text[:2000]), ironic, angry)
         else:
             score, sarcastic = 0.0, False
+        if score > 0 and any(k == "g" for k, _ in hits):
+            # "They promised they'd call" holds a warm word; the turn is still a complaint.
+            score = 0.0
         scores.append(score)
         receipt = score > 0 and is_receipt(low)
         # A sign-off, or a warm receipt of logistics ("Perfect, thanks."): courtesy, so the close
@@ -739,15 +792,16 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
             markers[kind].append(hit)
             if kind == "f":
                 frustrated_at.append(pos)
-            elif kind == "d":
+            elif kind in ("d", "g"):
                 dismissed_at.append(pos)
             elif kind == "e":
                 last_enthused = last_leaning = pos
             elif kind == "i":
                 last_leaning = pos
     last_words = caller[-1].text.lower() if caller else ""
-    if _CURT_EXIT.match(last_words) and not _THANKS.search(last_words):
-        markers["d"].append("fine.")
+    curt = _CURT_EXIT.match(last_words)
+    if curt and not _THANKS.search(last_words):
+        markers["d"].append(curt.group(0))
         dismissed_at.append(len(caller) - 1)
     n = len(scores)
     third = max(1, n // 3)
@@ -774,7 +828,7 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
             {"turn": t.index, "score": round(s, 3)} for t, s in zip(caller, scores, strict=True)
         ],
         "trend": round(_mean(scores[n - third :]) - _mean(scores[:third]), 3) if n >= 2 else 0.0,
-        "frustration_markers": markers["f"] + markers["d"],
+        "frustration_markers": markers["f"] + markers["g"] + markers["d"],
         "enthusiasm_markers": markers["e"],
         "intent_markers": markers["i"],
         "reservation_markers": markers["r"],
@@ -876,7 +930,7 @@ def load_model() -> SentimentModel:
     return SentimentModel.from_dict(json.loads(text))
 
 
-@registry.register("sentiment", "1.4.0")
+@registry.register("sentiment", "1.5.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     result = rule_sentiment(view, profile)
     model = load_model()
