@@ -1,6 +1,6 @@
 """Built-in analyzers. Importing this package registers each module with the default registry."""
 
-from callscope.analyze.modules import (  # noqa: F401  # noqa: F401
+from callscope.analyze.modules import (  # noqa: F401
     actions,
     lead,
     objections,
