@@ -93,3 +93,35 @@ def test_blind4_signal_micro_f1_floor(report4: Report) -> None:
 def test_blind4_tier_accuracy_floor(report4: Report) -> None:
     # measured 0.93 (28/30) when first scored; 0.97 (29/30) after the timeline families
     assert report4.acc("lead.tier") >= 0.95, report4.tier_confusion
+
+
+BLIND5 = Path(__file__).parent / "blind5"
+
+
+@pytest.fixture(scope="module")
+def report5() -> Report:
+    return evaluate(BLIND5, load_profile())
+
+
+def test_blind5_set_is_complete(report5: Report) -> None:
+    assert report5.n == 30
+
+
+def test_blind5_signal_micro_f1_floor(report5: Report) -> None:
+    # measured 0.920 when first scored; 0.950 (P 0.96, R 0.94) after the families in
+    # test_sales_blind5_families.py (remaining misses: mostly labels marked uncertain)
+    assert report5.micro.f1 >= 0.95, [m.line() for m in report5.misses]
+
+
+def test_blind5_tier_accuracy_floor(report5: Report) -> None:
+    # measured 0.93 (28/30) when first scored; 1.00 after the move-onto-a-CRM, comma-range
+    # and total-then-members families
+    assert report5.acc("lead.tier") >= 1.0, report5.tier_confusion
+
+
+def test_blind5_ending_sentiment_clarification_floors(report5: Report) -> None:
+    # measured ending 0.90 -> 1.00 (a returned farewell), sentiment 0.87, clarification
+    # 0.90 -> 0.93 (an unnamed "didn't follow")
+    assert report5.acc("quality.natural_ending") >= 1.0, [m.line() for m in report5.misses]
+    assert report5.acc("sentiment.overall") >= 0.85, [m.line() for m in report5.misses]
+    assert report5.acc("quality.clarification_requests") >= 0.90, [m.line() for m in report5.misses]

@@ -29,6 +29,8 @@ _CLARIFY = re.compile(
     r"|come again"
     r"|(?:i )?(?:didn'?t|did not|couldn'?t|could not) (?:quite )?(?:catch|hear|get|follow) "
     r"(?:that|you|what you said|the last|your name|the name|the part)"
+    # the object left out: "sorry, i didn't follow, how would...", "i didn't catch."
+    r"|(?:i )?(?:didn'?t|did not|couldn'?t|could not) (?:quite )?(?:catch|follow)(?=\s*[,.!?;]|$)"
     r"|(?:you'?re|you are) (?:breaking|cutting) up"
     r"|what was (?:that|the (?:last|first|second|other) (?:part|bit|thing|one))"
     r"|(?:what|which|who|where|when|how)\b[^.?!]{0,30}\bdid you (?:say|mean)\b"
@@ -147,7 +149,8 @@ _AGENT_CLOSE = re.compile(
     + r"|bye|goodbye|anytime|talk (?:soon|then|later|to you|tomorrow|next week|friday|monday"
     r"|tuesday|wednesday|thursday)"
     r"|have a (?:good|great|nice|wonderful|lovely)|take care|thanks?(?: you)?\b|thank you"
-    r"|good luck|enjoy (?:the|your)|see you|my pleasure|you'?re welcome|speak soon)\b"
+    r"|good luck|enjoy (?:the|your)|see you|my pleasure|you'?re welcome|speak soon"
+    r"|good ?night|have fun)\b"
 )
 _CALLER_CLOSE = re.compile(
     r"\b(?:bye|goodbye|cheers|thanks|thank you|ta|talk (?:soon|then|later)|you too"
@@ -164,8 +167,10 @@ _CALLER_CLOSE = re.compile(
 _AGENT_GOODBYE = re.compile(
     r"\b(?:" + _FOREIGN_BYE + r"|bye|goodbye|have a (?:good|great|nice|wonderful|lovely)|take care"
     r"|talk (?:soon|later|tomorrow|next week)"
-    r"|see you|all the best|speak soon)\b"
+    r"|see you|all the best|speak soon|good ?night|have fun)\b"
 )
+# The agent returning the caller's farewell: "have a good afternoon" - "you too, Pat".
+_RETURNED = re.compile(r"^\W*(?:you too|same to you|likewise|and you|you as well)\b")
 # Courtesy that is not a farewell: "thanks for nothing", "don't call me again".
 _HOSTILE_CLOSE = re.compile(
     r"\b(?:thanks for nothing|don'?t call|waste of (?:my )?time|ridiculous|whatever)\b"
@@ -294,7 +299,11 @@ def natural_ending(turns: Sequence[Turn]) -> bool:
             return True
         return bool(_ACK.match(low)) and bool(_WRAP_STATEMENT.search(before.text.lower()))
     # The agent says goodbye in answer to the caller's last word: the agent got to close.
-    return before.is_user and bool(_AGENT_GOODBYE.search(last_text)) and "?" not in last.text
+    if not before.is_user or "?" in last.text:
+        return False
+    if _AGENT_GOODBYE.search(last_text):
+        return True
+    return bool(_RETURNED.match(last_text)) and bool(_CALLER_CLOSE.search(before.text.lower()))
 
 
 def _pct(values: Sequence[float], q: float) -> float:

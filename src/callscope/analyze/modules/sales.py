@@ -196,6 +196,10 @@ _CONTRACT_CLAUSE = re.compile(
     r"\b(?:contract|renew\w*|locked|stuck|tied (?:in|into)|runs? (?:through|until|till)|expires?|"
     r"plan ends?)\b"
 )
+_TERM_WORDS = re.compile(
+    r"\b(?:contract|agreement|deal|term|subscription|licen[cs]e|renew\w*|year|years|months?|"
+    r"until|till|through|thru|expires?|ends?|paid|prepaid|annual|vendor)\b"
+)
 _LOCKED = re.compile(r"\b(?:locked|stuck|tied (?:in|into)|paying for it)\b")
 _SENTENCE_OR_BUT = re.compile(r"(?<=[.?!])\s+|\bbut\b")
 _DEADLINE_MARK = re.compile(r"\b(?:at the latest|no later than|latest by)\b")
@@ -338,7 +342,7 @@ _ABOUT_US = re.compile(r"\b(?:you|your|yours|pandadoc|pandadoc's|than)\b")
 # "we're in a contract with DocuSign until February".
 _IN_CONTRACT = re.compile(
     r"\b(?:in|under|signed|into)\s+(?:a|an|our|the)\s+(?:[\w-]+\s+){0,2}?"
-    r"(?:contract|agreement|commitment)\b[^.?!]{0,50}?\b(?:until|till|through|thru|ends?|"
+    r"(?:contract|agreement|commitment|deal)\b[^.?!]{0,50}?\b(?:until|till|through|thru|ends?|"
     r"expires?|runs? out|renews?)\b"
 )
 # A timing word used as a date anchor ("after our busy season") schedules, it does not object.
@@ -428,7 +432,14 @@ _THIRD_PARTY = re.compile(
     r"signs? the (?:checks|cheques)|holds? the purse ?strings|controls? the (?:budget|money|spend)|"
     r"(?:is )?(?:gonna|going to|will|'ll|would|'d) (?:want|need|have) to see the "
     r"(?:price|pricing|numbers|quote|cost))\b"
+    # "it's his call", "it's our director's decision"
+    r"|\b(?:it's|it is) (?:his|her|their|(?:my|our) [a-z-]+'s) (?:call|decision)\b"
 )
+_DOC_SUBJECT = re.compile(
+    r"(?:my|our|the) (?:handbook|policy|policies|forms?|documents?|contracts?|proposals?|quotes?|"
+    r"nda|checklist|timesheets?|agreements?|waivers?|paperwork)\b"
+)
+_CHOOSE_ASKED = re.compile(r"\b(?:can|could|get to|will|would)\s+(?:\w+\s+)?(?:pick|choose)\b")
 _APPROVAL_VERBS = (
     "sign",
     "approv",
@@ -494,8 +505,11 @@ _MUST_CLEAR = re.compile(
 # The caller does the legwork for someone else's decision: "I'm running the evaluation".
 _SELF_EVALUATES = re.compile(
     r"\bi(?:'m| am)\s+(?:the one\s+)?(?:running|leading|doing|handling|owning|pulling together|"
-    r"putting together|gathering|evaluating|researching|comparing|vetting|scoping|"
+    r"putting together|gathering|collecting|evaluating|researching|comparing|vetting|scoping|"
     r"shortlisting)\b"
+    # a recommendation to the one who decides: "I'd be recommending it to our partner"
+    r"|\bi(?:'d| would|'ll| will|'m| am)\s+(?:be\s+)?(?:recommending|recommend|pitching|"
+    r"put together a recommendation|make (?:a|the) (?:recommendation|case))\b"
     r"|\bi (?:just |only |mainly )?(?:evaluate|research|vet|compare|test) (?:the )?"
     r"(?:tools|options|vendors|software|products)\b"
 )
@@ -648,11 +662,20 @@ class _UTurn:
         """Someone else approves or decides ("my CFO signs off"), searched once per turn."""
         if self._third is False:
             low = self.low
-            self._third = (
+            found = (
                 _THIRD_PARTY.search(low)
                 if any(v in low for v in _APPROVAL_VERBS) and not _JOINT.search(low)
                 else None
             )
+            if found is not None and _DOC_SUBJECT.match(found.group()):
+                found = None  # "the handbook sign off": a form new hires sign, not a buyer
+            if found is not None and _CHOOSE_ASKED.search(found.group()):
+                # "they can pick the package themselves?": a question about what the
+                # document's recipients may choose, not about who approves the purchase.
+                tail = low[found.end() : found.end() + 80]
+                if re.match(r"[^.!?]*\?", tail):
+                    found = None
+            self._third = found
         return self._third if isinstance(self._third, re.Match) else None
 
     def approver(self) -> re.Match[str] | None:
@@ -758,9 +781,18 @@ def _prepare(view: CallView, comp: _Compiled) -> list[_UTurn]:
     return out
 
 
+# "we moved to Salesforce last year": the past move is how they came to be on it now.
+_ARRIVED_BEFORE = re.compile(
+    r"\b(?:moved|switched|migrated|went|came over|changed|transitioned)\s+(?:over\s+|back\s+)?"
+    r"(?:to|onto)\s+(?:\w+\s+)?$"
+)
+
+
 def _negated(low: str, start: int, end: int) -> bool:
     """The mention is denied, past, or hypothetical in its clause (or the next one)."""
     span = clause_bounds(low, start)
+    if _ARRIVED_BEFORE.search(low[max(span.start, start - 40) : start]):
+        return bool(_NEG_BEFORE.search(low[span.start : start]))
     if _NEG_BEFORE.search(low[span.start : start]) or _NEG_AFTER.search(low[end : span.end]):
         return True
     return bool(_NEG_NEXT.search(next_clause(low, max(end, span.end - 1))))
@@ -1235,6 +1267,7 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 continue
             if h.id == "needs_approval" and (
                 ("decision" in t.asked and not _MUST_CLEAR.search(t.low))
+                or (_SELF_EVALUATES.search(t.low) and not _MUST_CLEAR.search(t.low))
                 or _APPROVAL_NOUN.match(t.low[h.end :])
             ):
                 continue  # answering "who decides?" describes authority, it is no hurdle
@@ -1256,6 +1289,8 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 continue
             if h.id == "switching_cost" and _PLANNED.search(before):
                 continue
+            if h.phrase.startswith("tied") and not _TERM_WORDS.search(sentence):
+                continue  # "if it tied into HubSpot": systems joined up, not a contract
             add(h.id, t, h.start)
             found_here = True
         if h_ := t.approver():
@@ -1330,7 +1365,10 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
             found_here = True
         locked = (
             _IN_CONTRACT.search(t.low)
-            if "contract" in t.low or "agreement" in t.low or "commitment" in t.low
+            if "contract" in t.low
+            or "agreement" in t.low
+            or "commitment" in t.low
+            or "deal" in t.low
             else None
         )
         if locked and not _NEGATOR_NEAR.search(t.low[max(0, locked.start() - 25) : locked.start()]):

@@ -46,6 +46,11 @@ _HEADCOUNT_BEFORE = re.compile(
 _JOIN = re.compile(r"^\s*,?\s*(?:and|plus|as well as|\+|&)\s+(?:(?:our|the|my)\s+)?$")
 _PEOPLE_AFTER = re.compile(rf"^(?:[a-z'-]+\s+){{0,1}}?{PEOPLE}\b")
 _SUBSET = re.compile(r"^\d+\s+of\s+(?:us|them)\b")  # "40 people and 6 of us": a part
+_TOTAL = re.compile(r"^\d+\s+(?:of us|in total|total|all together|altogether)\b")
+_ROLL_CALL = re.compile(
+    r"^\s*(?:total|in total|all told)?\s*[.,:;-]?\s*(?:so\s+|that's\s+|there's\s+)?"
+    r"(?:me|myself)\s*(?:,|and\b|plus\b)"
+)
 _PLUS_ME = re.compile(r"^\s*,?\s*(?:and|plus)\s+(?:me|myself)\b")
 _DIGIT = re.compile(r"\d")
 _NUM = re.compile(r"(?<![\d$.,:/])(\d+(?:\.\d+)?)(?![\d%]|\.\d|:\d|\s*(?:%|percent))")
@@ -93,7 +98,13 @@ _PERIOD = (
     r"slow\s+|busy\s+|given\s+)?(?P<unit>day|week|month|year|quarter)\b|"
     r"(?P<adj>daily|weekly|monthly|yearly|annually|quarterly)\b)"
 )
-_RANGE = r"(?P<a>\d+(?:\.\d+)?)(?:\s*(?:to|-|or|and)\s*(?:a\s+|maybe\s+)?(?P<b>\d+(?:\.\d+)?))?"
+# "ten, twelve a week" is a spoken range as much as "ten to twelve"; with hundreds a comma
+# is a correction ("a hundred, one fifty"), so only small counts pair up that way.
+_RANGE = (
+    r"(?P<a>\d+(?:\.\d+)?)(?:(?:\s*(?:to|-|or|and)\s*|(?<!\d\d\d),\s+(?=\d{1,2}\b))"
+    r"(?:a\s+|maybe\s+)?"
+    r"(?P<b>\d+(?:\.\d+)?))?"
+)
 _VOLUME_EXPLICIT = re.compile(
     rf"(?<![\d$.,:/]){_RANGE}(?P<between>(?:\s+[a-z'-]+){{0,4}}?)\s*,?\s+{_PERIOD}"
 )
@@ -209,6 +220,11 @@ def _join_parts(digits: str, found: list[Found]) -> list[Found]:
     for i, f in enumerate(out):
         if f.end >= 0 and _PLUS_ME.match(digits[f.end : f.end + 14]):
             out[i] = Found(f.value + 1, f.pos, f.strong, True, f.end)
+    for i, f in enumerate(out):
+        if f.end >= 0 and _TOTAL.match(digits[f.pos : f.end]) and _ROLL_CALL.match(digits[f.end :]):
+            # "four of us. me, my PM and two office people": the names after a total are
+            # its members, so a smaller count among them is a part, not a correction.
+            return out[: i + 1] + [g for g in out[i + 1 :] if g.value >= f.value]
     return out
 
 
