@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = 5 * 1024 * 1024
     rate_limit_per_minute: int = Field(default=6000, ge=1)
     visibility_timeout_s: float = Field(default=60.0, gt=0)
-    worker_batch_size: int = Field(default=100, ge=1, le=10_000)
+    worker_batch_size: int = Field(default=250, ge=1, le=10_000)
     livekit_api_key: str | None = None
     livekit_api_secret: str | None = None
     livekit_missing_grace_s: float = Field(default=300.0, gt=0)  # room ended, no record yet

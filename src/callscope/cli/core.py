@@ -78,7 +78,7 @@ def _open_queue(cfg: Settings) -> Any:
         raise typer.Exit(2) from None
 
 
-def _open_store(cfg: Settings, *, read_only: bool = False) -> Any:
+def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "256MB") -> Any:
     from callscope.store import open_store
     from callscope.store.rows import tool_kinds_for
 
@@ -88,6 +88,7 @@ def _open_store(cfg: Settings, *, read_only: bool = False) -> Any:
             cfg.resolved_store_url(),
             read_only=read_only,
             tool_kinds=tool_kinds_for(tools.knowledge_search, tools.meeting_booking),
+            duckdb_memory_limit=memory_limit,
         )
     except Exception as exc:
         fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
@@ -242,7 +243,9 @@ def register(app: typer.Typer) -> None:
         cfg = settings()
         prof = profile_or_exit()
         queue = _open_queue(cfg)
-        store = _open_store(cfg)
+        # Appending batches needs a small DuckDB buffer pool (it spills past it): this keeps
+        # a long-running worker's RSS under 300 MB.
+        store = _open_store(cfg, memory_limit="64MB")
         raw = open_raw_store(cfg.resolved_raw_url())
         try:
             w = Worker(

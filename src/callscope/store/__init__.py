@@ -15,6 +15,7 @@ def open_store(
     migrate: bool = True,
     read_only: bool = False,
     tool_kinds: Mapping[str, str] | None = None,
+    duckdb_memory_limit: str = "256MB",
 ) -> Store:
     """Open the warehouse at ``url`` and bring its schema up to date.
 
@@ -38,7 +39,9 @@ def open_store(
         path = rest[1:] if rest.startswith("/") else rest
         if not path:
             raise StoreError(f"{url}: duckdb URL needs a path (duckdb:///path/warehouse.duckdb)")
-        store = DuckDBStore(path, read_only=read_only, tool_kinds=tool_kinds)
+        store = DuckDBStore(
+            path, read_only=read_only, tool_kinds=tool_kinds, memory_limit=duckdb_memory_limit
+        )
     elif scheme in ("postgresql", "postgres", "postgresql+psycopg"):
         from callscope.store.postgres_store import PostgresStore
 

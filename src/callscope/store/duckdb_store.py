@@ -161,6 +161,7 @@ class DuckDBStore(SqlStore):
         *,
         read_only: bool = False,
         tool_kinds: Mapping[str, str] | None = None,
+        memory_limit: str = "256MB",
     ) -> None:
         super().__init__(tool_kinds)
         self.path = str(path)
@@ -177,8 +178,9 @@ class DuckDBStore(SqlStore):
         try:
             self._con = duckdb.connect(self.path, read_only=read_only)
             self._con.execute("SET TimeZone = 'UTC'")
-            # The worker appends small batches: a bounded buffer pool keeps its RSS flat.
-            self._con.execute("SET memory_limit = '256MB'")
+            # A bounded buffer pool keeps a long-running process's RSS flat; DuckDB spills
+            # to disk past it. The batch-appending worker needs far less than the dashboard.
+            self._con.execute("SET memory_limit = ?", [memory_limit])
             if not read_only:
                 # Each checkpoint rewrites the partly filled row groups that batches append to;
                 # at the default 16 MB of WAL that was ~20% of the CPU of a batch write.
