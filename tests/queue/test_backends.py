@@ -38,6 +38,9 @@ for _ in range(10000):
     for m in batch:
         got.append(m.session_id)
         q.ack(m)
+    # A worker does work between leases; without it one process can drain the queue before
+    # the other is scheduled on a busy machine, and the test would not exercise contention.
+    time.sleep(0.002)
 print(json.dumps(got), flush=True)
 """
 
