@@ -359,8 +359,9 @@ class Worker:
             room = max_sessions is None or self.stats.processed < max_sessions
             upcoming = self._lease_and_start() if room else None
             if pending is not None:
-                stored = self._complete(pending, on_batch)
-                if stored == 0 and self.stats.retried:
+                retried_before = self.stats.retried
+                self._complete(pending, on_batch)
+                if self.stats.retried > retried_before:
                     # The store is failing: stop instead of spinning on backoff.
                     if upcoming is not None:
                         self._complete(upcoming, on_batch)
