@@ -225,12 +225,16 @@ _WAIVE = re.compile(
     r"\b(?:not (?:a|any|an|too much of a|much of a|really a) (?:deal[- ]?breaker|concern|problem|"
     r"big deal|issue|worry|priority|hurdle|blocker)|isn't (?:a|an|really a) (?:concern|problem|"
     r"issue|worry|big deal|deal[- ]?breaker)|no problem|not worried|not concerned|that's fine|"
+    r"it's fine|"
     r"just a formality|a formality|we can live without|can live with|live without|doesn't matter|"
     r"not an issue|not important|don't care about|no concerns?|not a concern at all)\b"
 )
 _HURDLE = re.compile(
     r"\b(?:deal[- ]?breaker|hard sell|big gap|a gap|gap for us|must[- ]have|"
-    r"it's a problem|that's a problem|is a problem|bummer|show[- ]?stopper|"
+    r"(?:it's|that's|is) (?:a |an )?(?:real |big |huge |major )?problem|bummer|show[- ]?stopper|"
+    # the caller saying the product is worthless to them without the missing piece
+    r"(?:we|i) gain nothing|(?:is|it's|that's) (?:not going to|never going to|gonna not) work|"
+    r"(?:it's|is) useless (?:for|to) (?:me|us)|(?:the )?main thing (?:i|we) need|"
     r"can't live without|need that|needs to have|would be a problem|"
     r"(?:a|big|real) issue for us|won't work for us|doesn't work for us|no[- ]go|"
     r"non[- ]?starter|(?:we|i) (?:can't|cannot|couldn't) (?:use|buy|go with) "
@@ -242,6 +246,8 @@ _LACK_USER = re.compile(
     r"\bif (?:[\w'-]+ ){1,4}?(?:can't|cannot|doesn't|does not|"
     r"won't|isn't able|is not able|don't|do not)\b|\b(?:it|you) (?:can't|doesn't|"
     r"don't) (?:do|have|support)\b"
+    # "so it won't print booklets": any capability the caller found missing in the trial
+    r"|\b(?:so|then|and) (?:it|you|pandadoc) (?:can't|cannot|won't|doesn't|does not) [a-z]{3,}\b"
 )
 _LACK_AGENT = re.compile(
     r"\b(?:don't see|do not see|not seeing|not finding|couldn't find|"
@@ -297,7 +303,12 @@ _DOUBLE_PAY = re.compile(r"\bpay(?:ing)? (?:twice|double|for (?:both|two (?:tool
 _WORKED_AROUND = re.compile(
     r"\bbut (?:it|that|we|they)(?: still)? (?:works? with|can (?:use|go through)|connects? "
     r"(?:through|via)|gets? around)\b"
+    # "isn't on your integrations list, but our IT consultant says he can connect it"
+    r"|\bbut\b[^.?!]{0,50}?\b(?:can|could|will) (?:connect|hook|wire|integrate|build|bridge)\b"
 )
+# "three of us in compliance send those": the department's name, not a requirement.
+_DEPARTMENT_BEFORE = re.compile(r"\b(?:in|from|of|run|head|heads|lead|leads)\s+$")
+_DEPARTMENT_AFTER = re.compile(r"^\s+(?:team|department|dept|officer|staff|people|folks|group)\b")
 _CONDITION = re.compile(r"\bif\b[^.?!,]*$")
 # Price said as a judgement of our pricing, or money next to a hurdle.
 _PRICE_HIGH = re.compile(
@@ -313,7 +324,7 @@ _COST = (
 _BURDEN = (
     r"(?:jump|stretch|a lot more|too much|steep|tight|problem|concern|worry|justify|triple|"
     r"double|twice|three times|out of reach|hard to swallow|matters|ridiculous|"
-    r"crazy|insane|absurd|outrageous|"
+    r"crazy|insane|absurd|outrageous|wince|winced|"
     r"(?:has|have|needs?) to (?:come down|drop|go down|be lower)|come down)"
 )
 _PRICE_BURDEN = re.compile(
@@ -323,12 +334,17 @@ _PRICE_BURDEN = re.compile(
 # Switching made conditional on our price: "if your pricing is in the same ballpark...".
 _PRICE_CONDITION = re.compile(
     r"\bif (?:your|pandadoc's|the pandadoc) (?:[\w-]+ ){0,2}?(?:price|pricing|cost|plan)s?\b"
+    # "if you're not close to that price i'm not switching": our price held to a yardstick
+    r"|\bif (?:you're|you are|pandadoc is|it's|it is) not (?:close to|near|under|below|around|"
+    r"competitive with|in the same ballpark as) (?:that|their|the same|what)\b"
 )
 # The caller's tool of today named without its brand: "our current tool is getting expensive".
 _CURRENT_THING = re.compile(
     r"\b(?:current|existing|old) (?:tool|system|vendor|provider|software|platform|one)\b"
     r"|\bwhat we (?:have|use) (?:now|today)\b"
 )
+# "I don't see it anywhere": the caller looked in the product on trial, so it is about us.
+_SEARCHED = re.compile(r"\b(?:see|find)\b")
 # Objections that judge a product: said about a competitor they are the caller's reasons to
 # look at us, not hurdles (lock-in and switching costs are about the old tool by nature).
 _JUDGED_IDS = frozenset({"price", "complexity", "integration_gap", "feature_gap"})
@@ -348,6 +364,27 @@ _IN_CONTRACT = re.compile(
 # A timing word used as a date anchor ("after our busy season") schedules, it does not object.
 _TIME_ANCHOR = re.compile(
     r"\b(?:after|once|when|until|following|before)\s+(?:the\s+|our\s+|my\s+)?$"
+)
+_PAST_STATE = re.compile(r"\b(?:was|were|had been)\s+(?:just\s+|really\s+|a\s+)?$")
+_NOT_PRODUCT = re.compile(
+    r"\b(?:pricing|price|plans?|billing) (?:page|sheet|table|site)\b|\bwebsite\b"
+)
+_NO_TIME = re.compile(
+    r"\b(?:no|nobody has|no one has|don't have|haven't got|not have) (?:the )?time\s+$"
+)
+# Without a when ("no time to learn all these settings") the burden is the learning itself.
+_WHEN_WORD = re.compile(
+    r"\b(?:then|now|right now|this (?:week|month|season|quarter|year|term)|until|till|season|"
+    r"peak|busy|during|before|after)\b"
+)
+# Asked what holds them back, the caller answers with the cost itself: "honestly, price."
+_HURDLE_ASKED = re.compile(
+    r"\b(?:hold(?:ing)? you back|concerns?|hesitat\w*|worr\w*|blockers?|stop(?:ping)? you|"
+    r"hurdles?|in the way|give you pause)\b[^.?!]*\?\s*$"
+)
+_NAMED_HURDLE = re.compile(
+    r"^(?:(?:honestly|well|um|uh|so|probably|mostly|just)[, ]+){0,2}(?:the )?"
+    r"(?:price|pricing|cost|money|budget)(?:,? mostly| really)?\s*[.!,;]"
 )
 # A move the caller plans ("we'd want to migrate this quarter") is no cost they fear.
 _PLANNED = re.compile(
@@ -491,7 +528,8 @@ _GATEKEEPER = re.compile(
 # Approval named as a burden: it is a hurdle even when it answers "who decides?".
 _APPROVAL_BURDEN = re.compile(
     r"\b(?:real|big|extra|long|slow|separate) (?:step|process|hurdle|review)\b|"
-    r"\btakes? (?:\w+ ){0,2}(?:weeks|months)\b|\breads? everything\b|\bcan't just\b"
+    r"\btakes? (?:\w+ ){0,2}(?:weeks|months)\b|\breads? everything\b|\bcan't just\b|"
+    r"\b(?:the )?hard(?:est)? part\b|\btough (?:on|about)\b"
 )
 # Cheap literal tests that let most turns skip the longer patterns below them.
 _APPROVER_HINT = re.compile(
@@ -501,6 +539,10 @@ _APPROVER_HINT = re.compile(
 _MUST_CLEAR = re.compile(
     r"\b(?:i|we)(?:'d| would| will|'ll)?\s+(?:need|have)\s+to\s+(?:get|run|check|bring|take|"
     r"clear|convince|loop|pitch|sell)\b"
+    # "I'd need our CFO to sign off": someone else's yes the caller must still obtain
+    r"|\b(?:i|we)(?:'d| would| will|'ll)?\s+(?:need|have to get)\s+(?:my|our|the)\s+"
+    r"(?:[\w-]+\s+){1,2}?"
+    r"to\s+(?:sign off|approve|okay|ok|bless|green[- ]?light)\b"
 )
 # The caller does the legwork for someone else's decision: "I'm running the evaluation".
 _SELF_EVALUATES = re.compile(
@@ -1277,15 +1319,29 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 _mentions_cost(sentence) or _mentions_cost(t.agent_low[-200:])
             ):
                 continue  # "this is too much for us" after the screens confused them
-            if h.id == "feature_gap" and _WORKED_AROUND.search(t.low[h.end : h.end + 80]):
+            if h.id in ("feature_gap", "integration_gap") and _WORKED_AROUND.search(
+                t.low[h.end : h.end + 80]
+            ):
                 continue
-            if h.id in _JUDGED_IDS and _about_other_tool(
-                t, h.start, integration=h.id == "integration_gap"
+            if h.phrase == "compliance" and (
+                _DEPARTMENT_BEFORE.search(before) or _DEPARTMENT_AFTER.match(t.low[h.end :])
+            ):
+                continue
+            if (
+                h.id in _JUDGED_IDS
+                and not _SEARCHED.search(h.phrase)
+                and _about_other_tool(t, h.start, integration=h.id == "integration_gap")
             ):
                 continue  # "we demoed Conga, too complicated": a complaint about them
             if _DOC_MODIFIER.match(t.low[h.end :]):
                 continue  # "the confidentiality agreement" names a document, not a worry
-            if h.id == "timing" and _TIME_ANCHOR.search(before):
+            if h.id == "timing" and (_TIME_ANCHOR.search(before) or _PAST_STATE.search(before)):
+                continue  # "we looked last year, it was bad timing": a reason gone by
+            if h.id == "complexity" and _NOT_PRODUCT.search(sentence):
+                continue  # "your pricing page is confusing" judges the website, not the tool
+            if h.phrase == "to learn" and _NO_TIME.search(before) and _WHEN_WORD.search(sentence):
+                add("timing", t, h.start)  # "nobody has time to learn it": a hurdle of when
+                found_here = True
                 continue
             if h.id == "switching_cost" and _PLANNED.search(before):
                 continue
@@ -1354,6 +1410,8 @@ def _objections(turns: list[_UTurn], ev: _Evidence) -> list[str]:
                 and not _about_other_tool(t, judged.start())
             ):
                 price = judged
+        if price is None and _HURDLE_ASKED.search(t.agent_low[-200:]):
+            price = _NAMED_HURDLE.search(t.low)
         price_sentence = _sentence_at(t.low, t.low, price.start()) if price else ""
         if (
             price
