@@ -97,7 +97,8 @@ async def main():
     d = collectors[0].delivery
     if {wait_spooled}:
         deadline = time.monotonic() + 20
-        while d.stats().encoded < {n} and time.monotonic() < deadline:
+        # Wait until every record is on disk: "encoded" comes a moment before the write.
+        while d.stats().spooled < {n} and time.monotonic() < deadline:
             time.sleep(0.005)
     print(d.stats().encoded, flush=True)
     os.kill(os.getpid(), signal.SIGKILL)  # no atexit, no flush: a crashed job process

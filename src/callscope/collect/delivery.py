@@ -117,6 +117,7 @@ class _Burst:
 class DeliveryStats:
     submitted: int = 0
     encoded: int = 0
+    spooled: int = 0  # written to the disk spool: from here a SIGKILL loses nothing
     delivered: int = 0
     rejected: int = 0
     dropped: int = 0
@@ -277,6 +278,7 @@ class Delivery:
                 )
             else:
                 if stored:
+                    self.stats_.spooled += 1
                     self._spool_burst.ok()
                     self._spool_full_warned = False
                 elif not self._spool_full_warned:

@@ -104,8 +104,11 @@ class Spool:
         """
         self.directory.mkdir(parents=True, exist_ok=True)
         self._recover_inflight()
+        # Ready only once the waiting records are counted: a flush() that saw "ready" with
+        # nothing counted yet would return before re-sending an earlier run's records.
+        waiting = self.rescan()
         self._ready = True
-        return self.rescan()
+        return waiting
 
     def _recover_inflight(self) -> None:
         me = os.getpid()
