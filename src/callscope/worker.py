@@ -410,16 +410,15 @@ def process_payload(payload: bytes, *, settings: Any = None) -> None:
     """
     from callscope.config import load_settings
     from callscope.store import open_store
-    from callscope.store.rows import tool_kinds_for
+    from callscope.store.rows import tool_kinds_of
 
     cfg = settings or load_settings()
     key = cfg.resolved_store_url()
     if _LAMBDA_STATE.get("key") != key:
         loaded = load_profile(cfg.profile)
-        kinds = tool_kinds_for(loaded.tools.knowledge_search, loaded.tools.meeting_booking)
         _LAMBDA_STATE.update(
             key=key,
-            store=open_store(key, tool_kinds=kinds),
+            store=open_store(key, tool_kinds=tool_kinds_of(loaded)),
             profile=loaded,
             registry=registry_for(loaded, cfg),
         )

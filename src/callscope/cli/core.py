@@ -80,14 +80,13 @@ def _open_queue(cfg: Settings) -> Any:
 
 def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "256MB") -> Any:
     from callscope.store import open_store
-    from callscope.store.rows import tool_kinds_for
+    from callscope.store.rows import tool_kinds_of
 
-    tools = profile_or_exit().tools
     try:
         return open_store(
             cfg.resolved_store_url(),
             read_only=read_only,
-            tool_kinds=tool_kinds_for(tools.knowledge_search, tools.meeting_booking),
+            tool_kinds=tool_kinds_of(profile_or_exit()),
             duckdb_memory_limit=memory_limit,
         )
     except Exception as exc:

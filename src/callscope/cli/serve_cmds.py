@@ -9,13 +9,14 @@ import typer
 
 from callscope.cli.core import err, profile_or_exit, settings
 from callscope.ingest.auth import is_loopback
+from callscope.profile.model import Profile
 
 
 def _fail(message: str) -> None:
     err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
 
 
-def _store_for_readyz(url: str, inline_workers: int) -> Any:
+def _store_for_readyz(url: str, inline_workers: int, profile: Profile) -> Any:
     """The warehouse ``/readyz`` checks, or ``None``.
 
     DuckDB allows one writer process: a stand-alone ingest server must not hold the file the
@@ -24,9 +25,10 @@ def _store_for_readyz(url: str, inline_workers: int) -> Any:
     if ("://" not in url or url.startswith("duckdb")) and inline_workers == 0:
         return None
     from callscope.store import open_store
+    from callscope.store.rows import tool_kinds_of
 
     # Stand-alone, the workers own migrations; inline, this process is the worker.
-    return open_store(url, migrate=inline_workers > 0)
+    return open_store(url, migrate=inline_workers > 0, tool_kinds=tool_kinds_of(profile))
 
 
 def register(app: typer.Typer) -> None:
@@ -86,7 +88,7 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(2)
         profile = profile_or_exit()
         try:
-            store = _store_for_readyz(cfg.resolved_store_url(), workers_inline)
+            store = _store_for_readyz(cfg.resolved_store_url(), workers_inline, profile)
         except Exception as exc:
             _fail(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
             raise typer.Exit(2) from None

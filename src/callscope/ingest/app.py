@@ -28,7 +28,7 @@ from fastapi.responses import Response
 
 from callscope.config import Settings
 from callscope.contract.errors import RecordError
-from callscope.contract.parse import decode_json, validate_record
+from callscope.contract.parse import canonical_payload, decode_json, validate_record
 from callscope.contract.record import MAX_RECORD_BYTES
 from callscope.ingest import metrics
 from callscope.ingest.auth import AuthError, RateLimiter, TokenAuth
@@ -124,17 +124,6 @@ _RECORD_STATUS = {
 def _record_error(exc: RecordError) -> _ClientError:
     status = _RECORD_STATUS.get(exc.reason, 422)
     return _ClientError(status, exc.reason, exc.message, exc.field)
-
-
-def _unwrap(data: Any) -> Any:
-    # A labeled evaluation case {"record": ..., "expected": ...}: only the record goes on.
-    if (
-        isinstance(data, dict)
-        and "schema_version" not in data
-        and isinstance(data.get("record"), dict)
-    ):
-        return data["record"]
-    return data
 
 
 class _Committer:
@@ -330,7 +319,6 @@ def create_app(
             raise _ClientError(exc.status, exc.reason, exc.message) from None
 
     def _prepare(data: Any, source: str, header_priority: str | None) -> _Prepared:
-        data = _unwrap(data)
         try:
             record = validate_record(data, source)
         except RecordError:
@@ -339,12 +327,14 @@ def create_app(
             raise RecordError(
                 source, f"unreadable record: {_one_line(str(exc), 200)}", reason="schema"
             ) from None
-        payload = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        payload = canonical_payload(record)
         if len(payload) > MAX_RECORD_BYTES:
             raise RecordError(
                 source, f"record is over the {MAX_RECORD_BYTES:,}-byte limit", reason="too_large"
             )
-        return _Prepared(record.session_id, payload, _priority(data, header_priority))
+        return _Prepared(
+            record.session_id, payload, _priority(record._source or {}, header_priority)
+        )
 
     def _priority(data: Mapping[str, Any], header: str | None) -> int:
         if header is not None:

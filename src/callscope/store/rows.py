@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from callscope.analyze.view import Turn, build_view
+from callscope.profile.model import Profile
 from callscope.store.base import ProcessedSession
 from callscope.store.schema import TABLES
 
@@ -218,6 +219,11 @@ def _output(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
+
+
+def tool_kinds_of(profile: Profile) -> dict[str, str]:
+    """Tool name -> kind for a profile: what every process that opens the store passes."""
+    return tool_kinds_for(profile.tools.knowledge_search, profile.tools.meeting_booking)
 
 
 def tool_kinds_for(knowledge_search: str | None, meeting_booking: str | None) -> dict[str, str]:
