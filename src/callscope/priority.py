@@ -2,36 +2,48 @@
 
 Cheap on purpose (it runs on the ingest path): it reads only what the live agent already
 noted in ``discovered_signals`` or an explicit ``priority``, scored with the profile's rule
-model, never the transcript.
+model (:func:`callscope.profile.scoring.score_signals`), never the transcript.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
 from callscope.profile.model import Profile
+from callscope.profile.scoring import score_signals
 from callscope.queue.base import PRIORITY_HOT, PRIORITY_NORMAL
+
+# Names live agents use for the default fields in their own notes.
+_ALIASES = {"integration_needs": "integrations", "decision_timeline": "timeline"}
+
+
+def _noted_values(signals: Mapping[str, Any], profile: Profile) -> dict[str, Any]:
+    """The agent's notes as field values: known fields only, ids lower-cased."""
+    values: dict[str, Any] = {}
+    for key, value in signals.items():
+        fname = _ALIASES.get(key, key)
+        spec = profile.fields.get(fname)
+        if spec is None or (fname in values and value is None):
+            continue
+        if spec.kind == "many_of":
+            items = [value] if isinstance(value, str) else value
+            values[fname] = [str(i).lower() for i in items] if isinstance(items, list) else []
+        elif spec.kind in ("one_of",) and value is not None:
+            values[fname] = str(value)
+        else:
+            values[fname] = value
+    return values
+
+
+def _squash(value: object) -> str:
+    return re.sub(r"[^a-z0-9]", "", str(value or "").lower())
 
 
 def quick_score(signals: Mapping[str, Any], profile: Profile) -> int:
     """The rule model over the agent's own notes (0..100)."""
-    s = profile.scoring
-    points = 0
-    for key, bands in (("team_size", s.team_size), ("monthly_volume", s.monthly_volume)):
-        value = signals.get(key)
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            points += s.band_points(bands, float(value))
-    integrations = signals.get("integrations") or signals.get("integration_needs") or []
-    if isinstance(integrations, str):
-        integrations = [integrations]
-    if isinstance(integrations, list):
-        points += max([s.integrations.get(str(i).lower(), 0) for i in integrations] or [0])
-    timeline = signals.get("timeline") or signals.get("decision_timeline")
-    points += s.timeline.get(str(timeline), 0) if timeline else 0
-    authority = signals.get("budget_authority")
-    points += s.budget_authority.get(str(authority), 0) if authority else 0
-    return round(100 * points / s.max_points)
+    return int(score_signals(_noted_values(signals, profile), profile)["score"])
 
 
 def priority_for(record: Mapping[str, Any], profile: Profile) -> int:
@@ -43,11 +55,9 @@ def priority_for(record: Mapping[str, Any], profile: Profile) -> int:
     signals = record.get("discovered_signals")
     if not isinstance(signals, Mapping) or not signals:
         return PRIORITY_NORMAL
-    if signals.get("hot_lead") is True or str(signals.get("qualification_tier", "")).lower() in (
-        "tier_1",
-        "tier 1",
-        "tier1",
-    ):
+    # "tier_1", "Tier 1", "tier1": the best tier however the agent spelled it
+    best = _squash(profile.scoring.tier_ids()[0])
+    if signals.get("hot_lead") is True or _squash(signals.get("qualification_tier")) == best:
         return PRIORITY_HOT
     score = quick_score(signals, profile)
     return PRIORITY_HOT if score > profile.scoring.hot_lead_above else PRIORITY_NORMAL

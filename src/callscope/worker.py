@@ -107,7 +107,7 @@ def analyze_payload(payload: bytes, profile: Profile, reg: Registry | None = Non
         return Analyzed(None, str(exc))
     # analyze_record() without discarding the view: the warehouse rows are built from it too.
     view = build_view(record)
-    analysis = contract_output((reg or registry).run(view, profile))
+    analysis = contract_output((reg or registry).run(view, profile), profile)
     return Analyzed(analysis, None, record, payload, view)
 
 

@@ -64,3 +64,9 @@ def profile() -> Profile:
 
 def contract(rec: SessionRecord) -> dict[str, Any]:
     return contract_output(analyze_record(rec, load_profile()))
+
+
+def timeline_id(horizon: str | None) -> str | None:
+    """The default profile's timeline value for a calendar horizon ("month" -> this_month)."""
+    values = load_profile().fields["timeline"].values
+    return next((vid for vid, v in values.items() if v.horizon == horizon), None)

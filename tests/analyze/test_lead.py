@@ -54,7 +54,7 @@ from callscope.profile import load_profile
     ],
 )
 def test_rule_model(sales: dict[str, Any], score: int, tier: str) -> None:
-    got = score_signals(sales, load_profile().scoring)
+    got = score_signals(sales, load_profile())
     assert (got["score"], got["tier"]) == (score, tier)
     assert got["hot_lead"] is (score > 80)
     assert sum(got["breakdown"].values()) == got["points"]
@@ -63,6 +63,6 @@ def test_rule_model(sales: dict[str, Any], score: int, tier: str) -> None:
 def test_bad_values_score_zero_not_crash() -> None:
     got = score_signals(
         {"team_size": "twelve", "monthly_volume": True, "integrations": [3], "timeline": "someday"},
-        load_profile().scoring,
+        load_profile(),
     )
     assert got["score"] == 0

@@ -15,6 +15,7 @@ from callscope.analyze.text.normalize import to_digits
 from callscope.analyze.text.numbers import pick_team, team_candidates, volume_candidates
 from callscope.analyze.text.phrases import PhraseMatcher
 from callscope.analyze.text.timeline import calendar_timeline
+from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.eval import team_band, volume_band
 from callscope.profile import load_profile
@@ -155,7 +156,7 @@ def test_phrase_matcher_finds_asr_splits_and_prefers_longest() -> None:
     ],
 )
 def test_calendar_timeline(clause: str, today: date, want: str) -> None:
-    assert calendar_timeline(clause, today) == want
+    assert timeline_id(calendar_timeline(clause, today)) == want
 
 
 def test_negated_and_past_integrations_do_not_count_but_competitors_do() -> None:

@@ -14,6 +14,7 @@ import pytest
 from callscope.analyze import build_view
 from callscope.analyze.modules.sales import extract
 from callscope.analyze.text.timeline import calendar_timeline
+from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.profile import load_profile
 
@@ -55,12 +56,12 @@ TODAY = date(2026, 5, 6)
     ],
 )
 def test_early_or_mid_month_is_a_day_inside_that_month(text: str, want: str) -> None:
-    assert calendar_timeline(text, TODAY) == want
+    assert timeline_id(calendar_timeline(text, TODAY)) == want
 
 
 def test_a_plain_by_month_deadline_still_means_the_month_before() -> None:
     # "by June" is done when May ends; "by early June" is a few days into June.
-    assert calendar_timeline("we need it by june", TODAY) == "this_month"
+    assert timeline_id(calendar_timeline("we need it by june", TODAY)) == "this_month"
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,7 @@ def test_a_plain_by_month_deadline_still_means_the_month_before() -> None:
     ],
 )
 def test_the_close_of_a_named_period_is_its_last_day(text: str, want: str) -> None:
-    assert calendar_timeline(text, TODAY) == want
+    assert timeline_id(calendar_timeline(text, TODAY)) == want
 
 
 @pytest.mark.parametrize(
@@ -86,15 +87,15 @@ def test_the_close_of_a_named_period_is_its_last_day(text: str, want: str) -> No
     ],
 )
 def test_a_spoken_day_of_the_month_is_read_as_a_date(text: str, want: str) -> None:
-    assert calendar_timeline(text, TODAY) == want
+    assert timeline_id(calendar_timeline(text, TODAY)) == want
 
 
 def test_a_year_end_deadline_outranks_the_date_that_explains_it() -> None:
     autumn = date(2026, 10, 20)
     said = "we need it before year end, the new rates start january first"
-    assert calendar_timeline(said, autumn) == "this_quarter"
+    assert timeline_id(calendar_timeline(said, autumn)) == "this_quarter"
     # alone, the named date is still read on the calendar
-    assert calendar_timeline("the new rates start january first", autumn) == "later"
+    assert timeline_id(calendar_timeline("the new rates start january first", autumn)) == "later"
 
 
 def test_a_frequency_this_week_in_a_complaint_is_not_a_timeline() -> None:

@@ -146,7 +146,7 @@ def test_anthropic_request_shape(server: FakeLLMServer) -> None:
     assert props["objections"]["items"]["enum"] == list(PROFILE.signals.objections)
     industry = props["industry"]["anyOf"][0]["enum"]
     assert industry == list(PROFILE.signals.industry)
-    assert set(props["current_tool"]["anyOf"][0]["enum"]) == PROFILE.current_tool_ids()
+    assert set(props["current_tool"]["anyOf"][0]["enum"]) == PROFILE.value_ids("current_tool")
     assert "weekly figures x 4.33" in body["system"].lower()
     assert "- real_estate (e.g." in body["system"]
     user = body["messages"][0]["content"]

@@ -54,7 +54,7 @@ def test_unknown_key_is_named(tmp_path: Path) -> None:
 
 def test_scoring_must_name_defined_ids(tmp_path: Path) -> None:
     base = yaml.safe_load(DEFAULT.read_text())
-    base["scoring"]["integrations"]["myspace"] = 5
+    base["scoring"]["points"]["integrations"]["myspace"] = 5
     with pytest.raises(ProfileError, match="myspace"):
         load_profile(_write(tmp_path, base))
 

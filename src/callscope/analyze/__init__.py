@@ -20,7 +20,7 @@ def analyze_record(
 
 
 def analyze_to_contract(record: SessionRecord, profile: Profile) -> dict[str, Any]:
-    return contract_output(analyze_record(record, profile))
+    return contract_output(analyze_record(record, profile), profile)
 
 
 __all__ = [

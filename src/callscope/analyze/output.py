@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from callscope.analyze.registry import AnalysisRun
+from callscope.profile.model import Profile
 
 # Contract keys and the value a key takes when its module produced nothing.
 CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -38,17 +39,41 @@ CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
     "performance": {"e2e_latency_ms": None},
 }
 CONTRACT_KEYS: list[str] = (
-    ["session_id"]
+    ["session_id", "signals", "signal_evidence"]
     + [f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys]
     + ["summary", "analyzer_versions"]
 )
 
 
-def contract_output(run: AnalysisRun) -> dict[str, Any]:
+_EMPTY_BY_KIND: dict[str, Any] = {"many_of": [], "text": []}
+
+
+def _signals(sales: dict[str, Any], profile: Profile | None) -> dict[str, Any]:
+    """``signals.<field>`` for every profile field (null / empty when never stated)."""
+    found = sales.get("signals")
+    values = dict(found) if isinstance(found, dict) else {}
+    if profile is not None:
+        for fname, spec in profile.fields.items():
+            values.setdefault(fname, _EMPTY_BY_KIND.get(spec.kind))
+    return values
+
+
+def contract_output(run: AnalysisRun, profile: Profile | None = None) -> dict[str, Any]:
     results = run.results()
     out: dict[str, Any] = {"session_id": run.session_id}
+    sales = results.get("sales") or {}
+    out["signals"] = _signals(sales, profile)
+    evidence = sales.get("signal_evidence")
+    out["signal_evidence"] = dict(evidence) if isinstance(evidence, dict) else {}
     for section, defaults in CONTRACT_DEFAULTS.items():
         produced = results.get(section) or {}
+        if section == "sales":
+            # The default profile's historical keys; any other profile has its own fields.
+            produced = {
+                k: v for k, v in produced.items() if k not in ("signals", "signal_evidence")
+            }
+            if out["signals"] and not set(out["signals"]) & set(defaults):
+                defaults = {"bant": defaults["bant"]}
         merged = {k: produced.get(k, v) for k, v in defaults.items()}
         # Module-specific detail (quotes, components, breakdowns) travels along.
         merged.update({k: v for k, v in produced.items() if k not in merged})

@@ -19,7 +19,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from rapidfuzz import fuzz
 
-from callscope.analyze.modules.sales import _bant as sales_bant
+from callscope.analyze.modules.sales import bant as sales_bant
 from callscope.analyze.registry import Analyzer, Result
 from callscope.analyze.view import CallView
 from callscope.governance.redact import redact_text
@@ -262,8 +262,9 @@ def to_sales(
     for oid in values["objections"]:
         # The objections module reads each objection's first quote; borrow the offline one.
         key = f"objection:{oid}"
-        if key not in evidence and offline_ev.get(key):
-            evidence[key] = list(offline_ev[key])
+        borrowed = offline_ev.get(f"{profile.field_read_by('hurdles')}:{oid}")
+        if key not in evidence and borrowed:
+            evidence[key] = list(borrowed)
 
     pains: list[dict[str, Any]] = []
     for p in answer.pain_points:
@@ -275,13 +276,14 @@ def to_sales(
     if "meeting_booked" in (offline.get("next_steps") or []):
         # Read from the booking tool's result, which the model never sees.
         steps = ["meeting_booked", *[s for s in steps if s != "meeting_booked"]]
-    values["bant"] = sales_bant(values, values["objections"], len(pains))
+    values["bant"] = sales_bant(values, profile, len(pains))
     values["pain_points"] = pains[:8]
     values["decision_makers"] = [
         d.strip().lower() for d in answer.decision_makers if d.strip() and len(d) <= 60
     ][:6]
     values["next_steps"] = steps[:6]
     values["evidence"] = evidence
+    values["signals"] = {f: values.get(f, offline.get(f)) for f in profile.fields}
     return values
 
 

@@ -1,84 +1,262 @@
-"""A profile is data: the vocabulary, scoring and thresholds of one company's agent.
+"""A profile is data: the whole description of one company's voice agent.
 
-The default profile ``pandadoc_trial`` ships as YAML beside this module; ``--profile FILE``
-(or ``CALLSCOPE_PROFILE``) swaps it. Loading validates everything at start, so a broken
-profile fails with a message naming the file and field, never later mid-pipeline.
+It declares the facts a call reveals (``fields``: any number, each of a kind), how they score
+a lead (``scoring``), which tools play which role (``tools``), and the thresholds, prices,
+retention and knowledge-base topics the generic modules read. The analyzers are an engine
+that reads it; a new business is served by writing a YAML file (see docs/profiles.md).
+
+The default profile ``pandadoc_trial`` ships beside this module with ``home_services``;
+``--profile FILE`` (or ``CALLSCOPE_PROFILE``) swaps it. Loading validates everything at start,
+so a broken profile fails with a one-line message naming the file and field.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from callscope.profile.loader import YamlError, load_yaml_mapping
 
 DEFAULT_PROFILE = "pandadoc_trial"
 _HERE = Path(__file__).parent
+
+FieldKind = Literal["one_of", "many_of", "number", "yes_no", "text"]
+# Generic reading strategies of the signal engine (callscope.analyze.engine): language skills,
+# never business words. ``mention`` suits most one-of / many-of fields.
+Reader = Literal[
+    "mention",
+    "brands",
+    "current_tool",
+    "job",
+    "identity",
+    "authority",
+    "timeline",
+    "hurdles",
+    "count",
+    "rate",
+    "number",
+    "yes_no",
+    "text",
+]
+_KIND_READERS: dict[str, frozenset[str]] = {
+    "one_of": frozenset({"mention", "current_tool", "job", "identity", "authority", "timeline"}),
+    "many_of": frozenset({"mention", "brands", "hurdles"}),
+    "number": frozenset({"count", "rate", "number"}),
+    "yes_no": frozenset({"yes_no"}),
+    "text": frozenset({"text"}),
+}
+_DEFAULT_READER: dict[str, str] = {
+    "one_of": "mention",
+    "many_of": "mention",
+    "number": "number",
+    "yes_no": "yes_no",
+    "text": "text",
+}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Band(_Strict):
-    """Points for a numeric range ``min <= value <= max`` (``max`` omitted: no upper bound)."""
+class Phrase(_Strict):
+    """A synonym with generic conditions ("needs": context the sentence must carry)."""
 
-    min: float
-    max: float | None = None
-    points: int
+    phrase: str
+    needs: list[Literal["cost_context", "term_context"]] = Field(default_factory=list)
+    unless: list[Literal["department", "learn_more"]] = Field(default_factory=list)
+
+
+class ValueSpec(_Strict):
+    """One value of a one-of / many-of field."""
+
     label: str | None = None
+    synonyms: list[str | Phrase] = Field(default_factory=list)
+    # What the value means to the field's reader (authority: self | influencer | approval;
+    # current_tool: manual | none; hurdles: cost | approval | lock_in | timing | switching |
+    # complexity | feature_gap | integration_gap | compliance; job / identity: fallback).
+    role: str | None = None
+    horizon: Literal["week", "month", "quarter", "beyond"] | None = None  # timeline values
+    patterns: list[str] = Field(default_factory=list)  # regexes that state the value outright
+    # The job itself named (not a document kind): a small bonus when choosing the job.
+    names_the_job: list[str] = Field(default_factory=list)
+    decides_when_phrased: bool = False  # a multi-word synonym settles a job field on its own
+    judges_product: bool = False  # hurdles: said about a competitor it is no hurdle for us
+    context: list[str] = Field(default_factory=list)  # hurdles: words that make this the kind
+
+    def phrases(self) -> list[str]:
+        return [s if isinstance(s, str) else s.phrase for s in self.synonyms]
+
+    def conditions(self) -> dict[str, Phrase]:
+        return {s.phrase: s for s in self.synonyms if isinstance(s, Phrase)}
+
+
+class Band(_Strict):
+    """A numeric range ``min <= value <= max`` (``max`` omitted: no upper bound)."""
+
+    min: float = float("-inf")
+    max: float | None = None
+    label: str
+    points: int | None = None  # legacy: points may also be given under scoring.points
 
     def contains(self, value: float) -> bool:
         return value >= self.min and (self.max is None or value <= self.max)
 
 
+class FieldSpec(_Strict):
+    kind: FieldKind
+    label: str = ""
+    description: str = ""
+    speaker: Literal["caller", "agent", "any"] = "caller"
+    reader: Reader | None = None
+    tense: Literal["present", "any"] = "present"
+    cues: list[str] = Field(default_factory=list)  # agent question phrases (plain words)
+    cue_patterns: list[str] = Field(default_factory=list)  # the same, as regexes
+    values: dict[str, ValueSpec] = Field(default_factory=dict)
+    values_from: list[str] = Field(default_factory=list)  # current_tool: ids of other fields
+    synonyms: list[str] = Field(default_factory=list)  # yes_no / text: what the field is about
+    fallback_patterns: list[str] = Field(default_factory=list)  # job / identity: unnamed value
+    patterns: list[str] = Field(default_factory=list)  # yes_no / text: regexes of a mention
+    unit_words: list[str] = Field(default_factory=list)  # number: words the count goes with
+    per: Literal["day", "week", "month", "year"] | None = None  # rate: the period reported
+    bands: list[Band] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _reader_fits_kind(self) -> FieldSpec:
+        if self.reader is not None and self.reader not in _KIND_READERS[self.kind]:
+            allowed = sorted(_KIND_READERS[self.kind])
+            raise ValueError(f"reader {self.reader!r} does not read a {self.kind} field: {allowed}")
+        return self
+
+    @property
+    def read_by(self) -> str:
+        return self.reader or _DEFAULT_READER[self.kind]
+
+    def value_label(self, value_id: str) -> str:
+        spec = self.values.get(value_id)
+        if spec is not None and spec.label:
+            return spec.label
+        return value_id.replace("_", " ").capitalize()
+
+    def band_for(self, value: float | None) -> Band | None:
+        if value is None:
+            return None
+        return next((b for b in self.bands if b.contains(value)), None)
+
+    def ids_with_role(self, role: str) -> list[str]:
+        return [vid for vid, v in self.values.items() if v.role == role]
+
+
+class Tier(_Strict):
+    id: str
+    min: int
+    label: str | None = None
+
+
+class BelowTiers(_Strict):
+    id: str = "unqualified"
+    label: str | None = None
+
+
 class Scoring(_Strict):
-    team_size: list[Band]
-    monthly_volume: list[Band]
-    integrations: dict[str, int]
-    timeline: dict[str, int]
-    budget_authority: dict[str, int]
+    """Points per value or band, the maximum, the tiers and the hot-lead line."""
+
+    points: dict[str, dict[str, int] | int] = Field(default_factory=dict)
+    combine: dict[str, Literal["max", "sum"]] = Field(default_factory=dict)
     max_points: int = Field(gt=0)
-    tiers: dict[str, int]  # tier id -> minimum score, checked from highest to lowest
-    below_tiers: str = "unqualified"
+    tiers: list[Tier]
+    below_tiers: BelowTiers = Field(default_factory=BelowTiers)
     hot_lead_above: int = 80
 
-    def tier_for(self, score: int) -> str:
-        for tier, minimum in sorted(self.tiers.items(), key=lambda kv: -kv[1]):
-            if score >= minimum:
-                return tier
-        return self.below_tiers
+    @model_validator(mode="before")
+    @classmethod
+    def _short_forms(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            data = dict(data)
+            if isinstance(data.get("tiers"), dict):  # {tier_1: 60, tier_2: 30}
+                data["tiers"] = [{"id": k, "min": v} for k, v in data["tiers"].items()]
+            if isinstance(data.get("below_tiers"), str):
+                data["below_tiers"] = {"id": data["below_tiers"]}
+        return data
 
-    @staticmethod
-    def band_points(bands: list[Band], value: float | None) -> int:
-        if value is None:
-            return 0
-        for band in bands:
-            if band.contains(value):
-                return band.points
-        return 0
+    def tier_for(self, score: float) -> str:
+        for tier in sorted(self.tiers, key=lambda t: -t.min):
+            if score >= tier.min:
+                return tier.id
+        return self.below_tiers.id
+
+    def tier_ids(self) -> list[str]:
+        """Best tier first, the below-tiers id last."""
+        return [t.id for t in sorted(self.tiers, key=lambda t: -t.min)] + [self.below_tiers.id]
+
+    def tier_label(self, tier_id: str) -> str:
+        for tier in self.tiers:
+            if tier.id == tier_id and tier.label:
+                return tier.label
+        if tier_id == self.below_tiers.id and self.below_tiers.label:
+            return self.below_tiers.label
+        return tier_id.replace("_", " ").capitalize()
+
+    def qualified_ids(self) -> list[str]:
+        return [t.id for t in sorted(self.tiers, key=lambda t: -t.min)]
 
 
-class Signals(_Strict):
-    """Each enum signal: ``id -> spoken synonyms`` (lower case; matched as whole words)."""
+class ToolRole(_Strict):
+    """A tool playing a role, and the output keys that say how it went."""
 
-    integrations: dict[str, list[str]]
-    competitors: dict[str, list[str]]
-    current_tool: dict[str, list[str]]  # non-competitor values such as manual / none
-    objections: dict[str, list[str]]
-    use_case: dict[str, list[str]]
-    industry: dict[str, list[str]]
-    budget_authority: dict[str, list[str]]
-    timeline: dict[str, list[str]]
+    name: str
+    query_arg: str | None = "query"
+    category_arg: str | None = "category"
+    success_key: str = "success"
+    results_key: str | None = None
+    name_arg: str | None = None
+    email_arg: str | None = None
+    phone_arg: str | None = None
+    date_arg: str | None = None
+    time_arg: str | None = None
+    link_key: str | None = None
 
 
 class Tools(_Strict):
+    """``knowledge_search`` / ``meeting_booking`` are tool names; ``roles`` holds the details."""
+
     knowledge_search: str
     meeting_booking: str
     known: list[str] = Field(default_factory=list)
+    roles: dict[str, ToolRole] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _role_mappings(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        data = dict(data)
+        roles = dict(data.get("roles") or {})
+        defaults: dict[str, dict[str, Any]] = {
+            "knowledge_search": {"success_key": "found", "results_key": "total_results"},
+            "meeting_booking": {"success_key": "success", "query_arg": None, "category_arg": None},
+        }
+        for role, extra in defaults.items():
+            value = data.get(role)
+            if isinstance(value, dict):
+                roles[role] = {**extra, **value}
+                data[role] = value.get("name", "")
+            elif isinstance(value, str) and role not in roles:
+                roles[role] = {**extra, "name": value}
+        data["roles"] = roles
+        return data
+
+    @property
+    def knowledge(self) -> ToolRole:
+        return self.roles["knowledge_search"]
+
+    @property
+    def booking(self) -> ToolRole:
+        return self.roles["meeting_booking"]
 
 
 class Thresholds(_Strict):
@@ -113,14 +291,46 @@ class Retention(_Strict):
     pii_redact_days: int = 30
 
 
+class Vocabulary(_Strict):
+    """Business words the generic readers need beside the fields' own synonyms."""
+
+    # What the product handles ("documents", "contracts"; "furnace", "water heater"): an
+    # approval of these is a workflow step, not a purchase hurdle.
+    product_nouns: list[str] = Field(default_factory=list)
+    # Words that make a missing capability an integration gap ("crm", "api", "sync").
+    integration_words: list[str] = Field(default_factory=list)
+    # Parts of product names that are also plain words ("hub", "spot"): a split name made
+    # only of these is read in context ("our sales force is" is a team, not a CRM).
+    plain_words: list[str] = Field(default_factory=list)
+    plain_verbs: list[str] = Field(default_factory=list)  # ...of which these read as verbs
+
+
+class _SignalsView:
+    """``profile.signals.<field>`` -> ``{value id: synonyms}`` (read-only convenience)."""
+
+    def __init__(self, fields: dict[str, FieldSpec]) -> None:
+        self._fields = fields
+
+    def __getattr__(self, name: str) -> dict[str, list[str]]:
+        spec = self._fields.get(name)
+        if spec is None:
+            raise AttributeError(name)
+        return {vid: v.phrases() for vid, v in spec.values.items()}
+
+
 class Profile(_Strict):
+    model_config = ConfigDict(extra="forbid", frozen=True, ignored_types=(cached_property,))
+
     name: str
+    label: str = ""
     description: str = ""
     company: str = ""
     product: str = ""
-    signals: Signals
+    vendor_names: list[str] = Field(default_factory=list)
+    fields: dict[str, FieldSpec]
     scoring: Scoring
     tools: Tools
+    vocabulary: Vocabulary = Field(default_factory=Vocabulary)
     thresholds: Thresholds = Field(default_factory=Thresholds)
     prices: Prices = Field(default_factory=Prices)
     retention: Retention = Field(default_factory=Retention)
@@ -128,18 +338,64 @@ class Profile(_Strict):
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
-    def _scoring_ids_exist(self) -> Profile:
-        unknown = [k for k in self.scoring.integrations if k not in self.signals.integrations]
-        unknown += [k for k in self.scoring.timeline if k not in self.signals.timeline]
-        unknown += [
-            k for k in self.scoring.budget_authority if k not in self.signals.budget_authority
-        ]
-        if unknown:
-            raise ValueError(f"scoring names ids the signals do not define: {unknown}")
+    def _references_exist(self) -> Profile:
+        problems: list[str] = []
+        for fname, points in self.scoring.points.items():
+            spec = self.fields.get(fname)
+            if spec is None:
+                problems.append(f"scoring.points.{fname}: no such field")
+            elif isinstance(points, dict):
+                known = {b.label for b in spec.bands} if spec.kind == "number" else set(spec.values)
+                problems += [f"scoring.points.{fname}.{k}" for k in points if k not in known]
+        for fname, spec in self.fields.items():
+            problems += [
+                f"fields.{fname}.values_from.{src}"
+                for src in spec.values_from
+                if src not in self.fields
+            ]
+        if problems:
+            raise ValueError(f"names ids the profile does not define: {problems}")
         return self
 
-    def current_tool_ids(self) -> set[str]:
-        return set(self.signals.competitors) | set(self.signals.current_tool)
+    @property
+    def signals(self) -> _SignalsView:
+        return _SignalsView(self.fields)
+
+    def value_label(self, field: str, value: Any) -> str:
+        """Display label of one value of a field (ids fall back to a readable form)."""
+        spec = self.fields.get(field)
+        if spec is None or not isinstance(value, str):
+            return "" if value is None else str(value)
+        if spec.kind in ("one_of", "many_of"):
+            for src in (field, *spec.values_from):
+                other = self.fields.get(src)
+                if other is not None and value in other.values:
+                    return other.value_label(value)
+        return spec.value_label(value)
+
+    def value_ids(self, field: str) -> set[str]:
+        """Every id a one-of / many-of field may take (its own and those it borrows)."""
+        spec = self.fields[field]
+        ids = set(spec.values)
+        for src in spec.values_from:
+            ids |= set(self.fields[src].values)
+        return ids
+
+    def field_label(self, field: str) -> str:
+        spec = self.fields.get(field)
+        return spec.label if spec and spec.label else field.replace("_", " ").capitalize()
+
+    def fields_read_by(self, reader: str) -> list[str]:
+        return [name for name, spec in self.fields.items() if spec.read_by == reader]
+
+    def field_read_by(self, reader: str) -> str | None:
+        names = self.fields_read_by(reader)
+        return names[0] if names else None
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """A short hash of everything the analyzers read: part of every analyzer version."""
+        return hashlib.sha256(self.model_dump_json().encode()).hexdigest()[:10]
 
 
 class ProfileError(Exception):
@@ -148,6 +404,10 @@ class ProfileError(Exception):
 
 def _where(loc: tuple[int | str, ...]) -> str:
     return ".".join(str(p) for p in loc)
+
+
+def bundled_profiles() -> list[str]:
+    return sorted(p.stem for p in _HERE.glob("*.yaml"))
 
 
 def load_profile(source: str | Path | None = None) -> Profile:
@@ -169,12 +429,9 @@ def _load(chosen: str) -> Profile:
     if not path.is_file():
         raise ProfileError(f"{chosen}: profile not found (a YAML file or a bundled name)")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise ProfileError(f"{path}: not valid YAML: {first}") from None
-    if not isinstance(data, dict):
-        raise ProfileError(f"{path}: a profile is a YAML mapping")
+        data = load_yaml_mapping(path)
+    except YamlError as exc:
+        raise ProfileError(str(exc)) from None
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:

@@ -16,7 +16,7 @@ from callscope.analyze.text.normalize import normalize
 from callscope.analyze.view import CallView, Turn
 from callscope.profile.model import Profile
 
-VERSION = "1.0.0"
+VERSION = "1.1.0"
 _ACCEPT = re.compile(
     r"\b(?:okay|ok|good|great|perfect|that works|that helps|makes sense|relief|"
     r"changes things|that's fine|fair enough|love that|nice|awesome|sounds good|"
@@ -58,10 +58,14 @@ def analyze_objections(
     view: CallView, profile: Profile, upstream: Mapping[str, Any]
 ) -> dict[str, Any]:
     sales = upstream["sales"]
+    signals: Mapping[str, Any] = sales.get("signals") or sales
     evidence: Mapping[str, list[dict[str, Any]]] = sales.get("evidence") or {}
+    hurdles = profile.field_read_by("hurdles")
     items: list[dict[str, Any]] = []
-    for oid in sales.get("objections") or []:
-        for ev in evidence.get(f"objection:{oid}", [])[:1]:
+    for oid in (signals.get(hurdles) if hurdles else None) or []:
+        # the engine keys each value's evidence "<field>:<id>"; the LLM backend "objection:<id>"
+        found = evidence.get(f"{hurdles}:{oid}") or evidence.get(f"objection:{oid}") or []
+        for ev in found[:1]:
             turn_idx = int(ev["turn"])
             answer = _next(view.turns, turn_idx, "assistant")
             answered = answer is not None and len(answer.text.split()) >= _MIN_ANSWER_WORDS
@@ -77,8 +81,10 @@ def analyze_objections(
             )
     competitors = [
         {"id": e_id, "quote": e["quote"], "turn": e["turn"]}
-        for e_id in sales.get("competitors") or []
-        for e in _first_mention(evidence.get("competitors", []), e_id, profile)
+        for fname in profile.fields_read_by("brands")
+        if profile.fields[fname].tense == "any"
+        for e_id in signals.get(fname) or []
+        for e in _first_mention(evidence.get(fname, []), fname, e_id, profile)
     ]
     comparisons: list[dict[str, Any]] = []
     for t in view.user_turns:
@@ -97,9 +103,10 @@ def analyze_objections(
 
 
 def _first_mention(
-    entries: list[dict[str, Any]], cid: str, profile: Profile
+    entries: list[dict[str, Any]], fname: str, cid: str, profile: Profile
 ) -> list[dict[str, Any]]:
-    names = [n.replace(" ", "") for n in profile.signals.competitors.get(cid, [])]
+    value = profile.fields[fname].values.get(cid)
+    names = [n.replace(" ", "") for n in (value.phrases() if value else [])]
     for e in entries:
         squashed = normalize(str(e["quote"])).replace(" ", "").replace("-", "")
         if any(n in squashed for n in names):

@@ -180,12 +180,12 @@ def bucket(target: date, today: date) -> str | None:
     if target < today:
         return None
     if target.isocalendar()[:2] == today.isocalendar()[:2]:
-        return "this_week"
+        return "week"
     if (target.year, target.month) == (today.year, today.month):
-        return "this_month"
+        return "month"
     if target.year == today.year and (target.month - 1) // 3 == (today.month - 1) // 3:
-        return "this_quarter"
-    return "later"
+        return "quarter"
+    return "beyond"
 
 
 def _month_target(month: int, today: date, deadline: bool) -> date:
@@ -231,8 +231,8 @@ def calendar_timeline(clause: str, today: date) -> str | None:
     m = _PERIOD_END.search(clause)
     if m:
         if (m.group("p") or m.group("p2")) == "month":
-            return "this_month"
-        return "this_quarter"
+            return "month"
+        return "quarter"
     cues = [
         c for c in _MONTH_CUE.finditer(clause) if c.group("prep") != "in" or _FUTURE.search(clause)
     ]
@@ -269,9 +269,9 @@ def calendar_timeline(clause: str, today: date) -> str | None:
     if m:
         current = (today.month - 1) // 3 + 1
         if m.group("next"):
-            return "later"
+            return "beyond"
         q = int(m.group("q")) if m.group("q") else _ORDINAL[m.group("ord")]
-        return "this_quarter" if q == current else "later"
+        return "quarter" if q == current else "beyond"
     m = _SEASON_CUE.search(clause)
     if m and _FUTURE.search(clause):
         month = _SEASON_START[m.group("season")]
