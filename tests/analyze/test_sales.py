@@ -15,10 +15,10 @@ from callscope.analyze.text.normalize import to_digits
 from callscope.analyze.text.numbers import pick_team, team_candidates, volume_candidates
 from callscope.analyze.text.phrases import PhraseMatcher
 from callscope.analyze.text.timeline import calendar_timeline
-from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.eval import team_band, volume_band
 from callscope.profile import load_profile
+from tests.analyze.callbuilder import timeline_id
 
 CASES = Path(__file__).parent / "cases"
 DEV = Path("/work/shared/evals/dev")

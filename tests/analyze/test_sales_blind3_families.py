@@ -16,9 +16,9 @@ from callscope.analyze.modules.sales import extract
 from callscope.analyze.text.normalize import to_digits
 from callscope.analyze.text.numbers import volume_candidates
 from callscope.analyze.text.timeline import calendar_timeline
-from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.profile import load_profile
+from tests.analyze.callbuilder import timeline_id
 
 
 def _sales(turns: list[tuple[str, str]], started: str = "2026-08-10T15:00:00Z") -> dict[str, Any]:

@@ -14,9 +14,9 @@ import pytest
 from callscope.analyze import build_view
 from callscope.analyze.modules.sales import extract
 from callscope.analyze.text.timeline import calendar_timeline
-from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.profile import load_profile
+from tests.analyze.callbuilder import timeline_id
 
 ASK_WHEN = "When are you hoping to have this running?"
 ASK_CRM = "Which systems would it need to connect to?"

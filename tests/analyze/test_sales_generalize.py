@@ -18,10 +18,10 @@ from callscope.analyze.modules.sales import extract
 from callscope.analyze.text.normalize import to_digits
 from callscope.analyze.text.numbers import pick_team, team_candidates, volume_candidates
 from callscope.analyze.text.timeline import calendar_timeline
-from tests.analyze.callbuilder import timeline_id
 from callscope.contract.parse import validate_record
 from callscope.eval import evaluate
 from callscope.profile import load_profile
+from tests.analyze.callbuilder import timeline_id
 
 HELDOUT = Path(__file__).parent / "heldout"
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from callscope.analyze.text.timeline import calendar_timeline
-from tests.analyze.callbuilder import timeline_id
 from callscope.eval import evaluate
 from callscope.profile import load_profile
+from tests.analyze.callbuilder import timeline_id
 from tests.analyze.test_sales_generalize import _sales
 
 
