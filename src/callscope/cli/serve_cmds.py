@@ -96,6 +96,7 @@ def register(app: typer.Typer) -> None:
         stop = threading.Event()
         worker_thread: threading.Thread | None = None
         if workers_inline:
+            from callscope.cli.core import pipeline_hooks
             from callscope.queue import open_queue
             from callscope.store.raw import open_raw_store
             from callscope.worker import Worker
@@ -115,6 +116,7 @@ def register(app: typer.Typer) -> None:
                 concurrency=workers_inline,
                 profile_source=cfg.profile,
                 settings=cfg,
+                hooks=pipeline_hooks(),
             )
 
             def _run_worker() -> None:
