@@ -1,25 +1,29 @@
-"""Analysis of queued payloads: in this process, or spread over a pool of processes.
+"""Analysis of queued payloads, up to warehouse rows: in this process or in a pool.
 
-``analyze_payload`` never raises: an unreadable payload and a crash of the analysis code both
-come back as an :class:`Analyzed` with an error, so one bad message fails alone.
+``analyze_payload`` and ``prepare`` never raise: an unreadable payload and a crash of the
+analysis code both come back as an error value, so one bad message fails alone.
 """
 
 from __future__ import annotations
 
 import signal
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
 import orjson
 
+from callscope.alerts import evaluate
 from callscope.analyze import CallView, Registry, build_view, contract_output, registry
 from callscope.contract.errors import RecordError
 from callscope.contract.parse import decode_json, validate_record
 from callscope.contract.record import SessionRecord
 from callscope.governance.consent import apply_consent, consent_of
 from callscope.profile.model import Profile, load_profile
+from callscope.store.base import AlertRecord, ProcessedSession
+from callscope.store.rows import Rows, build_rows
 
 
 @dataclass(frozen=True)
@@ -67,83 +71,151 @@ def analyze_payload(payload: bytes, profile: Profile, reg: Registry | None = Non
     return Analyzed(analysis, None, record, payload, view)
 
 
-# What crosses the process boundary: (analysis as JSON, error, payload rewritten by consent,
-# crashed). orjson bytes cost a fifth of pickling the nested analysis dict both ways.
-_PoolResult = tuple[bytes | None, str | None, bytes | None, bool]
-_JSON_OPTS = orjson.OPT_NON_STR_KEYS
+@dataclass(frozen=True)
+class Prepared:
+    """One call ready for the warehouse: its rows and alerts, built where it was analysed.
 
-_POOL_PROFILE: Profile | None = None
-_POOL_REGISTRY: Registry | None = None
+    Building rows in the analysing process keeps the single writing process down to the
+    bulk loads, so a pool scales the whole per-call cost, not only the analyzers.
+    """
+
+    session_id: str
+    revision: int
+    day: date
+    raw: bytes | None  # None: the message payload as received (consent changed nothing)
+    rows: Rows
+    alerts: tuple[AlertRecord, ...]
+    module_errors: tuple[str, ...]
 
 
-def _pool_init(profile_source: str | None, settings: Any = None) -> None:
-    global _POOL_PROFILE, _POOL_REGISTRY
+@dataclass(frozen=True)
+class Failed:
+    error: str
+    crashed: bool = False  # a bug or resource failure (retry), not an unreadable payload
+
+
+Result = Prepared | Failed
+Item = tuple[bytes, int]  # (payload, revision)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What preparing a call needs besides the payload (rebuilt in every pool process)."""
+
+    profile: Profile
+    registry: Registry
+    tool_kinds: Mapping[str, str]
+    alerts: bool = True
+
+
+def _alerts(p: ProcessedSession, profile: Profile) -> tuple[AlertRecord, ...]:
+    return tuple(
+        AlertRecord(
+            a.rule,
+            a.message,
+            severity=a.severity,
+            session_id=a.session_id,
+            channel=a.channel,
+            payload=a.payload,
+            fired_at=p.processed_at,
+            alert_id=a.alert_id,
+        )
+        for a in evaluate(p.session_id, p.analysis, profile)
+    )
+
+
+def prepare(payload: bytes, revision: int, ctx: Context) -> Result:
+    """Analyze one payload and build its warehouse rows and alerts; never raises."""
+    got = analyze_payload(payload, ctx.profile, ctx.registry)
+    if got.analysis is None or got.record is None:
+        return Failed(got.error or "unreadable record", got.crashed)
+    try:
+        p = ProcessedSession(
+            record=got.record,
+            raw=got.payload or payload,
+            analysis=got.analysis,
+            revision=revision,
+            processed_at=datetime.now(UTC),
+            view=got.view,
+            profile=ctx.profile.name,
+        )
+        rows = build_rows([p], ctx.tool_kinds)
+        alerts = _alerts(p, ctx.profile) if ctx.alerts else ()
+    except Exception as exc:  # a bug in the row or alert code: this call alone fails
+        return Failed(f"preparing rows crashed: {type(exc).__name__}: {exc}", crashed=True)
+    return Prepared(
+        session_id=p.session_id,
+        revision=revision,
+        day=p.record.started_at.date(),
+        raw=None if got.payload is payload else got.payload,
+        rows=rows,
+        alerts=alerts,
+        module_errors=tuple(got.analysis.get("errors") or ()),
+    )
+
+
+_POOL_CTX: Context | None = None
+
+
+def _pool_init(
+    profile_source: str | None, settings: Any, tool_kinds: Mapping[str, str], alerts: bool
+) -> None:
+    global _POOL_CTX
     # Pool processes must not die on the parent's Ctrl-C: the parent drains and stops them.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _POOL_PROFILE = load_profile(profile_source)
+    profile = load_profile(profile_source)
     # An LLM backend holds sockets that cannot cross a fork: each process builds its own.
-    _POOL_REGISTRY = registry_for(_POOL_PROFILE, settings)
+    _POOL_CTX = Context(profile, registry_for(profile, settings), dict(tool_kinds), alerts)
 
 
-def _analyze_in_pool(payload: bytes) -> _PoolResult:
-    assert _POOL_PROFILE is not None
-    result = analyze_payload(payload, _POOL_PROFILE, _POOL_REGISTRY)
-    changed = result.payload if result.payload is not payload else None
-    if result.analysis is None:
-        return None, result.error, changed, result.crashed
-    return orjson.dumps(result.analysis, option=_JSON_OPTS, default=str), None, changed, False
+def _prepare_chunk(items: list[Item]) -> list[Result]:
+    assert _POOL_CTX is not None
+    return [prepare(payload, revision, _POOL_CTX) for payload, revision in items]
 
 
-def _analyze_chunk_in_pool(payloads: list[bytes]) -> list[_PoolResult]:
-    return [_analyze_in_pool(p) for p in payloads]
-
-
-def _from_pool(got: _PoolResult) -> Analyzed:
-    analysis, error, payload, crashed = got
-    loaded = None if analysis is None else orjson.loads(analysis)
-    return Analyzed(loaded, error, None, payload, crashed=crashed)
-
-
-Collect = Callable[[], list[Analyzed]]
+Collect = Callable[[], list[Result]]
 
 
 class Analysis:
-    """Runs the analyzers over batches, in this process or in a pool of ``concurrency``."""
+    """Prepares batches, in this process or in a pool of ``concurrency`` processes."""
 
     def __init__(
         self,
-        profile: Profile,
-        reg: Registry,
+        ctx: Context,
         *,
         concurrency: int = 1,
         profile_source: str | None = None,
         settings: Any = None,
     ) -> None:
-        self.profile = profile
-        self.registry = reg
+        self.ctx = ctx
         self.concurrency = max(1, concurrency)
         self._profile_source = profile_source
         self._settings = settings  # travels to the pool processes, which build their registry
         self._pool: ProcessPoolExecutor | None = None
 
-    def start(self, payloads: Sequence[bytes]) -> Collect:
-        """Start analysing; the returned function waits for and returns the results in order.
+    def start(self, items: Sequence[Item]) -> Collect:
+        """Start preparing; the returned function waits for and returns the results in order.
 
-        With a pool the analysis runs in the background, so the caller can write the previous
+        With a pool the work runs in the background, so the caller can write the previous
         batch meanwhile: analysis and warehouse writes overlap instead of taking turns.
         """
-        if self.concurrency == 1 or len(payloads) < 4:
-            return lambda: [analyze_payload(p, self.profile, self.registry) for p in payloads]
+        if self.concurrency == 1 or len(items) < 4:
+            return lambda: [prepare(p, rev, self.ctx) for p, rev in items]
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
                 self.concurrency,
                 initializer=_pool_init,
-                initargs=(self._profile_source, self._settings),
+                initargs=(
+                    self._profile_source,
+                    self._settings,
+                    dict(self.ctx.tool_kinds),
+                    self.ctx.alerts,
+                ),
             )
-        size = max(1, len(payloads) // (self.concurrency * 4))
-        chunks = [list(payloads[i : i + size]) for i in range(0, len(payloads), size)]
-        futures = [self._pool.submit(_analyze_chunk_in_pool, c) for c in chunks]
-        return lambda: [_from_pool(r) for f in futures for r in f.result()]
+        size = max(1, len(items) // (self.concurrency * 4))
+        chunks = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        futures = [self._pool.submit(_prepare_chunk, c) for c in chunks]
+        return lambda: [r for f in futures for r in f.result()]
 
     def close(self) -> None:
         if self._pool is not None:

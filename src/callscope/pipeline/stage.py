@@ -14,21 +14,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
 import structlog
 
-from callscope.alerts import evaluate
 from callscope.analyze import Registry
-from callscope.contract.errors import RecordError
-from callscope.contract.parse import parse_record
-from callscope.pipeline.analysis import Analysis, Analyzed, Collect, registry_for
+from callscope.pipeline.analysis import (
+    Analysis,
+    Collect,
+    Context,
+    Failed,
+    Prepared,
+    registry_for,
+)
 from callscope.profile.model import Profile
 from callscope.queue.base import Message, Queue
-from callscope.store.base import AlertRecord, ProcessedSession, Store
+from callscope.store.base import AlertRecord, Store
+from callscope.store.rows import Rows, tool_kinds_of
 
 log = structlog.get_logger("callscope.pipeline")
 
@@ -92,12 +96,12 @@ class Pipeline:
         self.store = store
         self.profile = profile
         self.raw_store = raw_store
-        self.alerts = alerts
         self.hooks = hooks or Hooks()
         reg = registry if registry is not None else registry_for(profile, settings)
+        # The rows are built where the analysis runs: with the tool kinds the store uses.
+        kinds = getattr(store, "tool_kinds", None) or tool_kinds_of(profile)
         self.analysis = Analysis(
-            profile,
-            reg,
+            Context(profile, reg, kinds, alerts),
             concurrency=concurrency,
             profile_source=profile_source or profile.name,
             settings=settings,
@@ -105,7 +109,7 @@ class Pipeline:
 
     @property
     def registry(self) -> Registry:
-        return self.analysis.registry
+        return self.analysis.ctx.registry
 
     def process(self, messages: Sequence[Message]) -> list[Outcome]:
         """Process one batch to the end; one outcome per message, in order."""
@@ -113,7 +117,7 @@ class Pipeline:
 
     def start(self, messages: Sequence[Message]) -> Collect:
         """Start the analysis of a batch (in the background with a pool); see :meth:`finish`."""
-        return self.analysis.start([m.payload for m in messages])
+        return self.analysis.start([(m.payload, m.revision) for m in messages])
 
     def finish(
         self, messages: Sequence[Message], collect: Collect, started: float | None = None
@@ -122,59 +126,63 @@ class Pipeline:
         if not messages:
             return []
         try:
-            analyzed = collect()
+            results = collect()
         except Exception as exc:  # a pool process died: nothing was judged, retry them all
             reason = _reason("analysis failed", exc)
             log.error("batch.analysis_failed", error=reason, size=len(messages))
             return [Outcome(m, Status.RETRY, reason) for m in messages]
         outcomes: list[Outcome | None] = [None] * len(messages)
-        ready: list[tuple[int, ProcessedSession]] = []
-        now = datetime.now(UTC)
-        for i, (message, result) in enumerate(zip(messages, analyzed, strict=True)):
-            item = self._prepare(message, result, now)
-            if isinstance(item, Outcome):
-                outcomes[i] = item
-            else:
-                ready.append((i, item))
-        failures = self._write([p for _, p in ready])
-        stored = [p for (_, p), why in zip(ready, failures, strict=True) if why is None]
-        fired = self._fire_alerts(stored) if self.alerts else {}
-        for (i, p), why in zip(ready, failures, strict=True):
+        ready: dict[str, tuple[int, Prepared]] = {}
+        superseded: list[tuple[int, Prepared]] = []
+        for i, (message, result) in enumerate(zip(messages, results, strict=True)):
+            if isinstance(result, Failed):
+                outcomes[i] = self._failed(message, result)
+                continue
+            item = result if result.raw is not None else replace(result, raw=message.payload)
+            seen = ready.get(item.session_id)
+            if seen is not None and seen[1].revision > item.revision:
+                superseded.append((i, item))  # a newer revision of it is in this batch
+                continue
+            if seen is not None:
+                superseded.append(seen)
+            ready[item.session_id] = (i, item)
+        for i, why in self._keep_originals(superseded):
+            outcomes[i] = Outcome(messages[i], Status.STORED if why is None else Status.RETRY, why)
+        kept = list(ready.values())
+        failures = self._write([p for _, p in kept])
+        fired = self._fire_alerts(
+            [p for (_, p), why in zip(kept, failures, strict=True) if not why]
+        )
+        for (i, p), why in zip(kept, failures, strict=True):
             status = Status.STORED if why is None else Status.RETRY
-            errors = tuple(p.analysis.get("errors") or ())
-            outcomes[i] = Outcome(messages[i], status, why, fired.get(p.session_id, 0), errors)
+            count = fired.get(p.session_id, 0)
+            outcomes[i] = Outcome(messages[i], status, why, count, p.module_errors)
         done = [o for o in outcomes if o is not None]
         self._observe(done, (time.perf_counter() - t0) / len(messages))
         return done
 
-    def _prepare(
-        self, message: Message, result: Analyzed, now: datetime
-    ) -> ProcessedSession | Outcome:
-        if result.analysis is None:
-            status = Status.RETRY if result.crashed else Status.DEAD
-            reason = result.error or "unreadable record"
-            log.warning(
-                "record.failed", session_id=message.session_id, status=status, reason=reason
-            )
-            return Outcome(message, status, reason)
-        payload = result.payload or message.payload
-        try:
-            record = result.record or parse_record(payload, "queue")
-        except RecordError as exc:  # the pool judged it readable; never trust, verify
-            return Outcome(message, Status.DEAD, str(exc))
-        return ProcessedSession(
-            record=record,
-            raw=payload,
-            analysis=result.analysis,
-            revision=message.revision,
-            processed_at=now,
-            view=result.view,
-            profile=self.profile.name,
+    def _failed(self, message: Message, result: Failed) -> Outcome:
+        status = Status.RETRY if result.crashed else Status.DEAD
+        log.warning(
+            "record.failed", session_id=message.session_id, status=status, reason=result.error
         )
+        return Outcome(message, status, result.error)
 
     # -- writes -------------------------------------------------------------------------
 
-    def _write(self, items: list[ProcessedSession]) -> list[str | None]:
+    def _keep_originals(self, items: list[tuple[int, Prepared]]) -> list[tuple[int, str | None]]:
+        """Raw records of revisions a newer one in the batch replaces: kept, not tabled."""
+        if not items or self.raw_store is None:
+            return [(i, None) for i, _ in items]
+        try:
+            self.raw_store.put_many(
+                [(p.session_id, p.revision, p.day, p.raw or b"") for _, p in items]
+            )
+            return [(i, None) for i, _ in items]
+        except Exception as exc:
+            return [(i, _reason(STORE_FAILED, exc)) for i, _ in items]
+
+    def _write(self, items: list[Prepared]) -> list[str | None]:
         """Raw records, then the warehouse; per item ``None`` (written) or why not."""
         if not items:
             return []
@@ -191,7 +199,7 @@ class Pipeline:
         # Something in the batch is refused: write each alone so only that one fails.
         return [self._write_one(p) for p in items]
 
-    def _write_one(self, item: ProcessedSession) -> str | None:
+    def _write_one(self, item: Prepared) -> str | None:
         try:
             self._write_all([item])
             return None
@@ -200,13 +208,14 @@ class Pipeline:
             log.warning("record.write_failed", session_id=item.session_id, error=reason)
             return reason
 
-    def _write_all(self, items: list[ProcessedSession]) -> None:
+    def _write_all(self, items: list[Prepared]) -> None:
         if self.raw_store is not None:
             # First: a session is in the warehouse only once its original is kept (reprocess).
             self.raw_store.put_many(
-                [(p.session_id, p.revision, p.record.started_at.date(), p.raw) for p in items]
+                [(p.session_id, p.revision, p.day, p.raw or b"") for p in items]
             )
-        self.store.write(items)
+        # Merged afresh each time: a failed write must not leave rows dropped from the parts.
+        self.store.write_rows(Rows.merge(p.rows for p in items))
 
     def store_up(self) -> bool:
         try:
@@ -216,25 +225,12 @@ class Pipeline:
 
     # -- alerts -------------------------------------------------------------------------
 
-    def _fire_alerts(self, batch: Sequence[ProcessedSession]) -> dict[str, int]:
+    def _fire_alerts(self, batch: Sequence[Prepared]) -> dict[str, int]:
         """Record the alerts of stored sessions; their ids make a re-fire a no-op.
 
         Alerts are a side channel: a failure here is logged and never fails the session.
         """
-        alerts = [
-            AlertRecord(
-                alert.rule,
-                alert.message,
-                severity=alert.severity,
-                session_id=alert.session_id,
-                channel=alert.channel,
-                payload=alert.payload,
-                fired_at=item.processed_at,
-                alert_id=alert.alert_id,
-            )
-            for item in batch
-            for alert in evaluate(item.session_id, item.analysis, self.profile)
-        ]
+        alerts = [a for item in batch for a in item.alerts]
         if not alerts:
             return {}
         try:

@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from callscope.contract.record import SessionRecord
 from callscope.contract.turns import TurnLike
+
+if TYPE_CHECKING:
+    from callscope.store.rows import Rows
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -88,6 +91,10 @@ class Store(Protocol):
     def migrate(self) -> None: ...
 
     def write(self, batch: Sequence[ProcessedSession]) -> None: ...
+
+    def write_rows(self, rows: Rows) -> None:
+        """Write rows built by :func:`callscope.store.rows.build_rows` (one revision each)."""
+        ...
 
     def session_ids(self) -> set[str]: ...
 

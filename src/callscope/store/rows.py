@@ -268,6 +268,16 @@ class Rows:
             for r in self.tables["analysis_results"]
         ]
 
+    @classmethod
+    def merge(cls, parts: Iterable[Rows]) -> Rows:
+        """The rows of several batches (or single calls) as one batch."""
+        out = cls()
+        for part in parts:
+            out.session_ids.extend(part.session_ids)
+            for name, table_rows in part.tables.items():
+                out.tables.setdefault(name, []).extend(table_rows)
+        return out
+
     def drop(self, session_ids: set[str]) -> None:
         """Forget the rows of these sessions (older revisions than the stored ones)."""
         for name, table_rows in self.tables.items():

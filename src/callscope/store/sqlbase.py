@@ -16,7 +16,7 @@ from typing import Any, Protocol
 import orjson
 
 from callscope.store.base import AlertRecord, Deletion, Params, ProcessedSession
-from callscope.store.rows import Row, build_rows, dumps
+from callscope.store.rows import Row, Rows, build_rows, dumps
 from callscope.store.schema import (
     ALERTS_HISTORY,
     ANALYSIS_RESULTS,
@@ -82,18 +82,26 @@ class SqlStore(ABC):
 
     def write(self, batch: Sequence[ProcessedSession]) -> None:
         latest = latest_per_session(batch)
-        if not latest:
+        if latest:
+            self.write_rows(build_rows(latest, self.tool_kinds))
+
+    def write_rows(self, rows: Rows) -> None:
+        """Write prebuilt rows (one revision per session) in one transaction.
+
+        A session stored at a higher revision keeps it; the same or a lower one is replaced.
+        """
+        revisions = {r["session_id"]: int(r["revision"]) for r in rows.tables["sessions"]}
+        ids = list(revisions)
+        if not ids:
             return
-        rows = build_rows(latest, self.tool_kinds)
-        ids = rows.session_ids
         with self._tx() as tx:
             tx.lock(ids)
             stored = tx.revisions(ids)
-            stale = {p.session_id for p in latest if stored.get(p.session_id, -1) > p.revision}
+            stale = {i for i, rev in revisions.items() if stored.get(i, -1) > rev}
             if stale:
                 # An older revision arriving late never overwrites a newer one.
                 rows.drop(stale)
-                ids = rows.session_ids
+                ids = [i for i in ids if i not in stale]
             if not ids:
                 return
             # Child rows only ever exist next to their `sessions` row (every path that removes
@@ -108,7 +116,7 @@ class SqlStore(ABC):
                 tx.delete_keys(ANALYSIS_RESULTS, _ANALYSIS_KEY, keys)
             # Parent first: a reader never sees child rows without their session.
             for name in ("sessions", *(t for t in TABLE_NAMES if t != "sessions")):
-                if rows.tables[name]:
+                if rows.tables.get(name):
                     tx.insert(TABLE_BY_NAME[name], rows.tables[name])
 
     def write_alert(
