@@ -20,6 +20,7 @@ from rich.table import Table
 from callscope.config import ConfigError, Settings, load_settings
 from callscope.contract.errors import RecordError
 from callscope.profile.model import Profile, ProfileError, load_profile
+from callscope.store.memory import Role
 
 err = Console(stderr=True)
 # Piped output is read by people in logs and files: do not squeeze tables to 80 columns.
@@ -78,8 +79,9 @@ def _open_queue(cfg: Settings) -> Any:
         raise typer.Exit(2) from None
 
 
-def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "256MB") -> Any:
+def _open_store(cfg: Settings, *, read_only: bool = False, role: Role = "bulk") -> Any:
     from callscope.store import open_store
+    from callscope.store.memory import memory_limit_for
     from callscope.store.rows import tool_kinds_of
 
     try:
@@ -87,7 +89,7 @@ def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "
             cfg.resolved_store_url(),
             read_only=read_only,
             tool_kinds=tool_kinds_of(profile_or_exit()),
-            duckdb_memory_limit=memory_limit,
+            duckdb_memory_limit=memory_limit_for(role),
         )
     except Exception as exc:
         fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
@@ -252,7 +254,7 @@ def register(app: typer.Typer) -> None:
         queue = _open_queue(cfg)
         # Appending batches needs a small DuckDB buffer pool (it spills past it): this keeps
         # a long-running worker's RSS under 300 MB.
-        store = _open_store(cfg, memory_limit="64MB")
+        store = _open_store(cfg, role="worker")
         raw = open_raw_store(cfg.resolved_raw_url())
         try:
             w = Worker(
