@@ -47,6 +47,19 @@ def _peak_rss(proc: subprocess.Popen[bytes]) -> tuple[float, float]:
     return peak, pool
 
 
+def _write_profile(source: Path, target: Path, top: int = 40) -> None:
+    """The worker's top functions by own time and by cumulative time, as text."""
+    import io
+    import pstats
+
+    buf = io.StringIO()
+    stats = pstats.Stats(str(source), stream=buf)
+    stats.strip_dirs().sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats(top)
+    target.parent.mkdir(exist_ok=True)
+    target.write_text(buf.getvalue())
+
+
 def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
@@ -56,6 +69,11 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=10_000)
     ap.add_argument("--concurrency", type=int, default=2)
     ap.add_argument("--batch-size", type=int, default=250)
+    ap.add_argument(
+        "--profile",
+        metavar="NAME",
+        help="cProfile the worker's main process; top functions to bench/results/NAME.txt",
+    )
     args = ap.parse_args()
     n = args.n
     profile = load_profile()
@@ -90,9 +108,11 @@ def main() -> None:
         )
         analyze_cli_s = time.perf_counter() - t
         t = time.perf_counter()
+        prof_out = Path(tmp) / "worker.prof"
+        runner = [sys.executable, "-m", "cProfile", "-o", str(prof_out), "-m", "callscope"]
         worker = subprocess.Popen(
             [
-                *cli,
+                *(runner if args.profile else cli),
                 "worker",
                 "--once",
                 "--concurrency",
@@ -108,6 +128,8 @@ def main() -> None:
         worker_s = time.perf_counter() - t
         if worker.returncode != 0:
             raise SystemExit(f"worker exited {worker.returncode}")
+        if args.profile:
+            _write_profile(prof_out, RESULTS / f"{args.profile}.txt")
 
     e2e_rate = _rate(n, ingest_s + worker_s)
     rows = [

@@ -200,9 +200,20 @@ def test_redis_url_options(redis_url: str) -> None:
 # --- SQS ---------------------------------------------------------------------------------
 
 
-def test_sqs_messages_feed_the_lambda_handler(moto_endpoint: str, tmp_path: Path) -> None:
+def test_sqs_messages_feed_the_lambda_handler(
+    moto_endpoint: str, tmp_path: Path, dev_cases: list[Path]
+) -> None:
+    """SqsQueue's own messages through the Lambda pipeline: revisions 2 then 1 keep 2."""
+    from callscope.pipeline import Pipeline
+    from callscope.profile import load_profile
+    from callscope.store import open_store
+    from callscope.store.raw import open_raw
+
     q = SqsQueue.create("lambda-e2e", endpoint_url=moto_endpoint, dedup_path=tmp_path / "d.db")
-    q.enqueue("s1", b'{"session_id":"s1"}')
+    rec = json.loads(dev_cases[0].read_text())["record"]
+    sid = rec["session_id"]
+    q.enqueue(sid, json.dumps({**rec, "close_reason": "first"}).encode())
+    q.enqueue(sid, json.dumps({**rec, "close_reason": "second"}).encode())
     q.enqueue("s2", b"\x00\xff binary")
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint, region_name="us-east-1")
     raw = sqs.receive_message(
@@ -226,14 +237,18 @@ def test_sqs_messages_feed_the_lambda_handler(moto_endpoint: str, tmp_path: Path
         }
         for m in raw
     ]
-    seen: list[bytes] = []
-
-    def process(payload: bytes, *, settings: Any) -> None:
-        seen.append(payload)
-
-    out = handle_sqs_event({"Records": records}, process=process, settings=object())
-    assert out == {"batchItemFailures": []}
-    assert sorted(seen) == sorted([b'{"session_id":"s1"}', b"\x00\xff binary"])
+    revs = {r["messageId"]: int(r["messageAttributes"]["rev"]["stringValue"]) for r in records}
+    records.sort(key=lambda r: -revs[r["messageId"]])  # the newer revision first
+    binary = next(
+        r["messageId"] for r in records if r["messageAttributes"]["sid"]["stringValue"] == "s2"
+    )
+    store = open_store(f"duckdb:///{tmp_path / 'w.duckdb'}")
+    pipeline = Pipeline(store, load_profile(), raw_store=open_raw(str(tmp_path / "raw")))
+    out = handle_sqs_event({"Records": records}, pipeline=pipeline)
+    assert out == {"batchItemFailures": [{"itemIdentifier": binary}]}  # not a record
+    got = store.fetch("SELECT revision, close_reason FROM sessions")
+    assert got == [{"revision": 2, "close_reason": "second"}]
+    store.close()
     q.close()
 
 

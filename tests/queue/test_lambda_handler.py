@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from callscope.aws import handle_sqs_event, lambda_handler
+from callscope.aws.lambda_handler import record_message
+from callscope.pipeline import Outcome, Status
+from callscope.queue.base import Message
 
 # Structure copied from "Using Lambda with Amazon SQS" (example standard queue event).
 AWS_EXAMPLE_EVENT: dict[str, Any] = {
@@ -62,23 +65,28 @@ def _event(*bodies: tuple[str, str, dict[str, Any]]) -> dict[str, Any]:
 
 
 class Recorder:
+    """Stands in for the pipeline at the decoding layer: records the payloads it is given."""
+
     def __init__(self, fail_on: set[bytes] | None = None) -> None:
         self.seen: list[bytes] = []
-        self.settings: list[Any] = []
         self.fail_on = fail_on or set()
 
-    def __call__(self, payload: bytes, *, settings: Any) -> None:
-        self.seen.append(payload)
-        self.settings.append(settings)
-        if payload in self.fail_on:
-            raise RuntimeError("analyzer exploded")
+    def process(self, messages: list[Message]) -> list[Outcome]:
+        self.seen.extend(m.payload for m in messages)
+        return [
+            Outcome(m, Status.RETRY if m.payload in self.fail_on else Status.STORED)
+            for m in messages
+        ]
+
+
+def _handle(event: dict[str, Any], rec: Recorder) -> dict[str, list[dict[str, str]]]:
+    return handle_sqs_event(event, pipeline=rec)  # type: ignore[arg-type]
 
 
 def test_aws_example_event_all_succeed() -> None:
     rec = Recorder()
-    out = handle_sqs_event(AWS_EXAMPLE_EVENT, process=rec, settings="cfg")
-    assert out == {"batchItemFailures": []}
-    assert rec.seen == [b"test", b"test"] and rec.settings == ["cfg", "cfg"]
+    assert _handle(AWS_EXAMPLE_EVENT, rec) == {"batchItemFailures": []}
+    assert rec.seen == [b"test", b"test"]
 
 
 def test_partial_batch_failure_reports_only_failed_message_ids() -> None:
@@ -86,8 +94,7 @@ def test_partial_batch_failure_reports_only_failed_message_ids() -> None:
     bad = json.dumps({"session_id": "b"})
     rec = Recorder(fail_on={bad.encode()})
     event = _event(("m1", good, {}), ("m2", bad, {}), ("m3", good, {}))
-    out = handle_sqs_event(event, process=rec, settings=object())
-    assert out == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
+    assert _handle(event, rec) == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
     assert len(rec.seen) == 3  # one failure does not stop the batch
 
 
@@ -95,33 +102,49 @@ def test_base64_bodies_from_sqs_queue_are_decoded() -> None:
     raw = b"\x00\xffbinary"
     attrs = {"enc": {"stringValue": "b64", "dataType": "String"}}
     rec = Recorder()
-    ok = handle_sqs_event(
+    ok = _handle(
         _event(("m1", base64.b64encode(raw).decode(), attrs), ("m2", "%%%not base64", attrs)),
-        process=rec,
-        settings=None,
+        rec,
     )
     assert rec.seen == [raw]
     assert ok == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
 
 
+def test_revision_and_session_come_from_the_message_attributes() -> None:
+    attrs = {
+        "sid": {"stringValue": "room-7", "dataType": "String"},
+        "rev": {"stringValue": "3", "dataType": "String"},
+        "prio": {"stringValue": "10", "dataType": "String"},
+    }
+    msg = record_message(_event(("m1", "{}", attrs))["Records"][0])
+    assert (msg.session_id, msg.revision, msg.priority, msg.receipt) == ("room-7", 3, 10, "m1")
+    # The producer wire format has no revision: it counts as the first.
+    wire = {"session_id": {"stringValue": "room-8", "dataType": "String"}}
+    msg = record_message(_event(("m2", "{}", wire))["Records"][0])
+    assert (msg.session_id, msg.revision) == ("room-8", 1)
+
+
 def test_record_without_body_is_a_failure_not_a_drop() -> None:
     event = _event(("m1", "x", {}))
     del event["Records"][0]["body"]
-    out = handle_sqs_event(event, process=Recorder(), settings=object())
-    assert out == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert _handle(event, Recorder()) == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
 
 
 def test_not_an_sqs_event_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not an SQS event"):
-        handle_sqs_event({"detail": {}}, process=Recorder(), settings=object())
+        _handle({"detail": {}}, Recorder())
 
 
-def test_lambda_handler_uses_the_worker_by_default(monkeypatch: pytest.MonkeyPatch) -> None:
-    import callscope.worker
+def test_lambda_handler_runs_the_pipeline_from_the_environment(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from callscope.aws.lambda_handler import close_pipeline
 
-    rec = Recorder(fail_on={b"bad"})
-    monkeypatch.setattr(callscope.worker, "process_payload", rec)
-    out = lambda_handler(_event(("m1", "good", {}), ("m2", "bad", {})), None)
-    assert out == {"batchItemFailures": [{"itemIdentifier": "m2"}]}
-    assert rec.seen == [b"good", b"bad"]
-    assert rec.settings[0] is not None  # loaded from callscope.config
+    monkeypatch.setenv("CALLSCOPE_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("CALLSCOPE_STORE_URL", raising=False)
+    try:
+        out = lambda_handler(_event(("m1", "{not json", {})), None)
+    finally:
+        close_pipeline()
+    assert out == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+    assert (tmp_path / "warehouse.duckdb").exists()  # settings came from callscope.config

@@ -45,13 +45,17 @@ def test_sqs_event_is_analyzed_and_stored_bad_items_reported(
     good = [json.dumps(json.loads(c.read_text())["record"]) for c in dev_cases[:3]]
     result = lambda_handler(_event([good[0], "{not json", good[1], good[2], good[0]]), None)
     assert result == {"batchItemFailures": [{"itemIdentifier": "msg-1"}]}
-    from callscope import worker
+    from callscope.aws.lambda_handler import close_pipeline
 
-    worker._LAMBDA_STATE.get("store").close()  # type: ignore[union-attr]
-    worker._LAMBDA_STATE.clear()
+    close_pipeline()
     store = open_store(url)
     try:
         assert store.session_ids() == {"room-dev_001", "room-dev_002", "room-dev_003"}
         assert store.count("sessions") == 3
     finally:
         store.close()
+    # The raw store under the data dir holds each original, as the worker's does.
+    from callscope.store.raw import open_raw
+
+    kept = {o.session_id for o in open_raw(str(tmp_path / "raw")).iter()}
+    assert kept == {"room-dev_001", "room-dev_002", "room-dev_003"}

@@ -12,9 +12,9 @@ import orjson
 import pytest
 
 from callscope.analyze.registry import Analyzer, registry
+from callscope.pipeline.reprocess import reprocess
 from callscope.profile import load_profile
 from callscope.queue.sqlite import SqliteQueue
-from callscope.reprocess import reprocess
 from callscope.store import open_store
 from callscope.store.raw import open_raw
 from callscope.worker import Worker

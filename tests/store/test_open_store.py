@@ -61,7 +61,7 @@ def test_postgres_alembic_revision(postgres_url: str) -> None:
     store = open_store(postgres_url)
     try:
         assert isinstance(store, PostgresStore)
-        assert store.migration_revision() == "0001"
+        assert store.migration_revision() == "0002"
     finally:
         store.close()
 

@@ -20,6 +20,7 @@ from rich.table import Table
 from callscope.config import ConfigError, Settings, load_settings
 from callscope.contract.errors import RecordError
 from callscope.profile.model import Profile, ProfileError, load_profile
+from callscope.store.memory import Role
 
 err = Console(stderr=True)
 # Piped output is read by people in logs and files: do not squeeze tables to 80 columns.
@@ -78,8 +79,9 @@ def _open_queue(cfg: Settings) -> Any:
         raise typer.Exit(2) from None
 
 
-def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "256MB") -> Any:
+def _open_store(cfg: Settings, *, read_only: bool = False, role: Role = "bulk") -> Any:
     from callscope.store import open_store
+    from callscope.store.memory import memory_limit_for
     from callscope.store.rows import tool_kinds_of
 
     try:
@@ -87,11 +89,19 @@ def _open_store(cfg: Settings, *, read_only: bool = False, memory_limit: str = "
             cfg.resolved_store_url(),
             read_only=read_only,
             tool_kinds=tool_kinds_of(profile_or_exit()),
-            duckdb_memory_limit=memory_limit,
+            duckdb_memory_limit=memory_limit_for(role),
         )
     except Exception as exc:
         fail_line(f"cannot open warehouse {cfg.resolved_store_url()}: {exc}")
         raise typer.Exit(2) from None
+
+
+def pipeline_hooks() -> Any:
+    """The pipeline's metrics callbacks: the Prometheus registry of the ingest service."""
+    from callscope.ingest import metrics
+    from callscope.pipeline import Hooks
+
+    return Hooks(analyzer_error=metrics.record_analyzer_error, processed=metrics.record_processed)
 
 
 def register(app: typer.Typer) -> None:
@@ -244,7 +254,7 @@ def register(app: typer.Typer) -> None:
         queue = _open_queue(cfg)
         # Appending batches needs a small DuckDB buffer pool (it spills past it): this keeps
         # a long-running worker's RSS under 300 MB.
-        store = _open_store(cfg, memory_limit="64MB")
+        store = _open_store(cfg, role="worker")
         raw = open_raw_store(cfg.resolved_raw_url())
         try:
             w = Worker(
@@ -257,6 +267,7 @@ def register(app: typer.Typer) -> None:
                 concurrency=concurrency,
                 profile_source=State.profile_source or cfg.profile,
                 settings=cfg,
+                hooks=pipeline_hooks(),
             )
         except ConfigError as exc:  # e.g. an LLM backend without a model or key
             fail_line(exc)
@@ -302,9 +313,9 @@ def register(app: typer.Typer) -> None:
         """Re-run the analyzers over history from the raw store (new versions, A/B)."""
         from datetime import date
 
-        from callscope.reprocess import reprocess as run_reprocess
+        from callscope.pipeline import registry_for
+        from callscope.pipeline.reprocess import reprocess as run_reprocess
         from callscope.store.raw import open_raw_store
-        from callscope.worker import registry_for
 
         try:
             lo = date.fromisoformat(since) if since else None
@@ -338,9 +349,10 @@ def register(app: typer.Typer) -> None:
             store.close()
         err.print(
             f"reprocessed {stats.reprocessed} of {stats.seen} sessions "
-            f"({stats.skipped_current} already current, {stats.unreadable} unreadable)"
+            f"({stats.skipped_current} already current, {stats.unreadable} unreadable, "
+            f"{stats.failed} failed)"
         )
-        raise typer.Exit(1 if stats.unreadable else 0)
+        raise typer.Exit(1 if stats.unreadable or stats.failed else 0)
 
     @app.command()
     def generate(
@@ -388,15 +400,7 @@ def register(app: typer.Typer) -> None:
         cfg = settings()
         store = _open_store(cfg, read_only=True)
         try:
-            rows = store.fetch(
-                "SELECT count(*) AS calls, "
-                "sum(CASE WHEN lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1, "
-                "sum(CASE WHEN lead_tier = 'tier_2' THEN 1 ELSE 0 END) AS tier_2, "
-                "sum(CASE WHEN lead_score > 80 THEN 1 ELSE 0 END) AS hot_leads, "
-                "sum(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings, "
-                "avg(e2e_latency_p95_ms) AS p95_latency_ms, avg(cost_usd) AS cost_per_call "
-                "FROM sessions"
-            )
+            rows = store.query("warehouse_summary")
         finally:
             store.close()
         table = Table(title="callscope warehouse")

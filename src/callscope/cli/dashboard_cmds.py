@@ -28,7 +28,7 @@ def register(app: typer.Typer) -> None:
         from callscope.store.base import StoreError
         from callscope.store.rollups import refresh_rollups
 
-        store = _open_store(settings())
+        store = _open_store(settings(), role="dashboard")
         try:
             started = time.perf_counter()
             result = refresh_rollups(store, full=full)

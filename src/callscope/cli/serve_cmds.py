@@ -25,10 +25,17 @@ def _store_for_readyz(url: str, inline_workers: int, profile: Profile) -> Any:
     if ("://" not in url or url.startswith("duckdb")) and inline_workers == 0:
         return None
     from callscope.store import open_store
-    from callscope.store.rows import tool_kinds_of
 
     # Stand-alone, the workers own migrations; inline, this process is the worker.
-    return open_store(url, migrate=inline_workers > 0, tool_kinds=tool_kinds_of(profile))
+    from callscope.store.memory import memory_limit_for
+    from callscope.store.rows import tool_kinds_of
+
+    return open_store(
+        url,
+        migrate=inline_workers > 0,
+        tool_kinds=tool_kinds_of(profile),
+        duckdb_memory_limit=memory_limit_for("dashboard"),
+    )
 
 
 def register(app: typer.Typer) -> None:
@@ -96,6 +103,7 @@ def register(app: typer.Typer) -> None:
         stop = threading.Event()
         worker_thread: threading.Thread | None = None
         if workers_inline:
+            from callscope.cli.core import pipeline_hooks
             from callscope.queue import open_queue
             from callscope.store.raw import open_raw_store
             from callscope.worker import Worker
@@ -115,6 +123,7 @@ def register(app: typer.Typer) -> None:
                 concurrency=workers_inline,
                 profile_source=cfg.profile,
                 settings=cfg,
+                hooks=pipeline_hooks(),
             )
 
             def _run_worker() -> None:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 from callscope.contract.record import SessionRecord
+from callscope.contract.turns import TurnLike
 
 if TYPE_CHECKING:
-    from callscope.analyze.view import CallView
+    from callscope.store.rows import Rows
 
 Params = Sequence[Any] | Mapping[str, Any]
 
@@ -23,6 +24,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class TurnsView(Protocol):
+    """What the store reads of an already built view (``callscope.analyze.CallView``)."""
+
+    @property
+    def record(self) -> SessionRecord: ...
+
+    @property
+    def turns(self) -> Sequence[TurnLike]: ...
+
+
 @dataclass(frozen=True)
 class ProcessedSession:
     """One analysed call, ready for the warehouse."""
@@ -32,8 +43,9 @@ class ProcessedSession:
     analysis: dict[str, Any]  # callscope.analyze.output.contract_output(run)
     revision: int = 1
     processed_at: datetime = field(default_factory=_now)
-    # The view the analyzers already built from ``record``; the store reuses it for the rows.
-    view: CallView | None = field(default=None, compare=False, repr=False)
+    # The view the analyzers already built from ``record``; the store reuses its turns.
+    view: TurnsView | None = field(default=None, compare=False, repr=False)
+    profile: str | None = None  # the profile that analysed it (the ``signals`` table says so)
 
     @property
     def session_id(self) -> str:
@@ -80,7 +92,17 @@ class Store(Protocol):
 
     def write(self, batch: Sequence[ProcessedSession]) -> None: ...
 
+    def write_rows(self, rows: Rows) -> None:
+        """Write rows built by :func:`callscope.store.rows.build_rows` (one revision each)."""
+        ...
+
     def session_ids(self) -> set[str]: ...
+
+    def query(self, name: str, params: Params = ()) -> list[dict[str, Any]]:
+        """A named query (``callscope.store.sql.QUERIES``)."""
+        ...
+
+    def analyzer_versions(self) -> dict[str, Any]: ...
 
     def count(self, table: str) -> int: ...
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -45,14 +46,14 @@ def _one_line(exc: BaseException) -> str:
     return text[0] if text else type(exc).__name__
 
 
-def arrow_table(table: Table, rows: Sequence[tuple[Any, ...]]) -> pa.Table:
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in table.columns]
-    return pa.table(
-        {
-            c.name: pa.array(col, type=_ARROW[c.type])
-            for c, col in zip(table.columns, columns, strict=True)
-        }
-    )
+@lru_cache(maxsize=64)
+def arrow_schema(table: Table) -> pa.Schema:
+    return pa.schema([pa.field(c.name, _ARROW[c.type]) for c in table.columns])
+
+
+def arrow_table(table: Table, rows: Sequence[Mapping[str, Any]]) -> pa.Table:
+    """Rows (column name -> value) as one Arrow table, converted column-wise in C."""
+    return pa.Table.from_pylist(list(rows), schema=arrow_schema(table))
 
 
 def _rows(cur: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
@@ -142,7 +143,7 @@ class _DuckTx:
         got = self.con.execute(f"DELETE FROM {table.name} USING {stage} k WHERE {cond}").fetchall()
         return int(got[0][0]) if got else 0
 
-    def insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
         stage = self._register(arrow_table(table, rows))
         cols = ", ".join(table.column_names)
         self.con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM {stage}")

@@ -108,11 +108,12 @@ class _PgTx:
             )
             return max(cur.rowcount, 0)
 
-    def insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-        cols = ", ".join(table.column_names)
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        names = table.column_names
+        cols = ", ".join(names)
         with self.con.cursor() as cur, cur.copy(f"COPY {table.name} ({cols}) FROM STDIN") as copy:
             for row in rows:
-                copy.write_row(row)
+                copy.write_row([row.get(c) for c in names])
 
 
 class PostgresStore(SqlStore):

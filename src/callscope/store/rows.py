@@ -1,13 +1,14 @@
-"""From a processed session to warehouse rows (plain tuples in the schema's column order).
+"""From a processed session to warehouse rows, each a mapping of column name to value.
 
-Backend-neutral: both stores bulk-load what this produces. JSON columns travel as text so
-DuckDB (JSON) and PostgreSQL (JSONB) parse the same bytes.
+Backend-neutral: both stores bulk-load what this produces (DuckDB through Arrow, PostgreSQL
+through COPY), taking the columns by name, so a row never depends on the column order.
+JSON columns travel as text so DuckDB (JSON) and PostgreSQL (JSONB) parse the same bytes.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -15,7 +16,8 @@ from typing import Any
 
 import orjson
 
-from callscope.analyze.view import Turn, build_view
+from callscope.contract.record import SessionRecord
+from callscope.contract.turns import TurnLike, spoken_turns
 from callscope.profile.model import Profile
 from callscope.store.base import ProcessedSession
 from callscope.store.schema import TABLES
@@ -57,6 +59,9 @@ def dumps(value: Any) -> str | None:
         # PostgreSQL refuses NUL in text and JSONB; one stray byte must not fail a batch.
         text = orjson.dumps(_strip_nul(value), option=orjson.OPT_NON_STR_KEYS, default=str).decode()
     return text
+
+
+Row = dict[str, Any]
 
 
 def _text(value: str | None) -> str | None:
@@ -155,7 +160,7 @@ def _percentile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
 
 
-def _latency(analysis: Mapping[str, Any], turns: Sequence[Turn]) -> dict[str, float | None]:
+def _latency(analysis: Mapping[str, Any], turns: Sequence[TurnLike]) -> dict[str, float | None]:
     given = _section(analysis, "performance").get("e2e_latency_ms")
     if isinstance(given, dict):
         return {k: _float(given.get(k)) for k in ("avg", "p50", "p95", "p99")}
@@ -252,13 +257,32 @@ def tool_kind(
 
 @dataclass
 class Rows:
-    tables: dict[str, list[tuple[Any, ...]]] = field(
-        default_factory=lambda: {t.name: [] for t in TABLES}
-    )
+    """The rows of one batch, per table; each row maps column names to values."""
+
+    tables: dict[str, list[Row]] = field(default_factory=lambda: {t.name: [] for t in TABLES})
     session_ids: list[str] = field(default_factory=list)
 
     def analysis_keys(self) -> list[tuple[str, str, str]]:
-        return [(r[0], r[1], r[2]) for r in self.tables["analysis_results"]]
+        return [
+            (r["session_id"], r["module"], r["analyzer_version"])
+            for r in self.tables["analysis_results"]
+        ]
+
+    @classmethod
+    def merge(cls, parts: Iterable[Rows]) -> Rows:
+        """The rows of several batches (or single calls) as one batch."""
+        out = cls()
+        for part in parts:
+            out.session_ids.extend(part.session_ids)
+            for name, table_rows in part.tables.items():
+                out.tables.setdefault(name, []).extend(table_rows)
+        return out
+
+    def drop(self, session_ids: set[str]) -> None:
+        """Forget the rows of these sessions (older revisions than the stored ones)."""
+        for name, table_rows in self.tables.items():
+            self.tables[name] = [r for r in table_rows if r["session_id"] not in session_ids]
+        self.session_ids = [i for i in self.session_ids if i not in session_ids]
 
 
 def build_rows(batch: Iterable[ProcessedSession], tool_kinds: Mapping[str, str]) -> Rows:
@@ -268,220 +292,291 @@ def build_rows(batch: Iterable[ProcessedSession], tool_kinds: Mapping[str, str])
     return rows
 
 
-def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None:
-    rec = p.record
-    a = p.analysis
-    sid = rec.session_id
-    consent = rec.consent.analytics
-    view = p.view if p.view is not None and p.view.record is rec else build_view(rec)
-    turns = view.turns
-    sales, lead = _section(a, "sales"), _section(a, "lead")
-    quality, tools = _section(a, "quality"), _section(a, "tools")
-    sentiment = _section(a, "sentiment")
+@dataclass(frozen=True)
+class _Call:
+    """What several tables of one call share, computed once."""
+
+    p: ProcessedSession
+    turns: Sequence[TurnLike]
+    consent: bool
+    company: str | None
+    score: int | None
+    hot: bool | None
+    meeting: bool | None
+
+    @property
+    def record(self) -> SessionRecord:
+        return self.p.record
+
+    @property
+    def sid(self) -> str:
+        return self.p.record.session_id
+
+
+def _call(p: ProcessedSession) -> _Call:
+    rec, a = p.record, p.analysis
+    turns = p.view.turns if p.view is not None and p.view.record is rec else spoken_turns(rec)
+    lead, sales = _section(a, "lead"), _section(a, "sales")
     meta = rec.participant.metadata if isinstance(rec.participant.metadata, dict) else {}
-    company = _str(meta.get("company")) or _str(sales.get("company"))
-    conn = rec.connection
-    device = conn.device
-    lat = _latency(a, turns)
-    tin, tout, audio, chars = _usage(rec.usage)
     score = _int(lead.get("score"))
     hot = _bool(lead.get("hot_lead"))
     if hot is None and score is not None:
         hot = score > 80  # vocabulary.md: a hot lead scores above 80
+    return _Call(
+        p=p,
+        turns=turns,
+        consent=rec.consent.analytics,
+        company=_str(meta.get("company")) or _str(sales.get("company")),
+        score=score,
+        hot=hot,
+        meeting=_bool(_section(a, "tools").get("meeting_booked")),
+    )
+
+
+def _add(rows: Rows, p: ProcessedSession, tool_kinds: Mapping[str, str]) -> None:
+    from callscope.store.signals import signal_rows
+
+    call = _call(p)
+    rows.session_ids.append(call.sid)
+    rows.tables["sessions"].append(_session_row(call))
+    if call.consent:
+        rows.tables["transcripts"].extend(_transcript_rows(call))
+    rows.tables["metrics"].extend(_metric_rows(call))
+    rows.tables["leads"].append(_lead_row(call))
+    rows.tables["lead_signals"].extend(_lead_signal_rows(call))
+    rows.tables["tool_calls"].extend(_tool_rows(call, tool_kinds))
+    rows.tables["analysis_results"].extend(_analysis_rows(call))
+    rows.tables["signals"].extend(signal_rows(p, call.consent))
+
+
+def _session_row(c: _Call) -> Row:
+    rec, a, turns = c.record, c.p.analysis, c.turns
+    lead, quality = _section(a, "lead"), _section(a, "quality")
+    tools, sentiment = _section(a, "tools"), _section(a, "sentiment")
+    conn, device = rec.connection, rec.connection.device
+    lat = _latency(a, turns)
+    tin, tout, audio, chars = _usage(rec.usage)
     interruptions = _int(quality.get("interruptions"))
     if interruptions is None:
         interruptions = sum(1 for t in turns if t.interrupted)
-    meeting = _bool(tools.get("meeting_booked"))
-    versions: dict[str, Any] = _section(a, "analyzer_versions")
-    email, name = _str(rec.participant.email), _str(rec.participant.name)
-    rows.session_ids.append(sid)
-    rows.tables["sessions"].append(
-        (
-            sid,
-            p.revision,
-            _str(rec.agent.name),
-            _str(rec.agent.version),
-            rec.started_at,
-            rec.ended_at,
-            rec.duration,
-            _str(rec.participant.identity),
-            email,
-            name,
-            company,
-            _str(rec.close_reason),
-            rec.consent.recording,
-            consent,
-            len(turns),
-            sum(1 for t in turns if t.is_user),
-            sum(1 for t in turns if t.is_agent),
-            interruptions,
-            len(rec.errors),
-            len(rec.tool_calls),
-            sum(1 for t in rec.tool_calls if t.is_error),
-            _float(conn.bandwidth_in_bytes),
-            _float(conn.bandwidth_out_bytes),
-            _float(conn.packet_loss_pct),
-            _float(conn.jitter_ms),
-            _str(device.browser) if device else None,
-            _str(device.os) if device else None,
-            _str(device.location) if device else None,
-            lat["avg"],
-            lat["p50"],
-            lat["p95"],
-            lat["p99"],
-            tin,
-            tout,
-            audio,
-            chars,
-            _cost(a),
-            meeting,
-            _int(tools.get("kb_searches")),
-            _int(tools.get("kb_failed_searches")),
-            score,
-            _str(lead.get("tier")),
-            _str(lead.get("confidence")),
-            hot,
-            _str(sentiment.get("overall")),
-            _float(quality.get("engagement_score")),
-            _bool(quality.get("natural_ending")),
-            _int(quality.get("clarification_requests")),
-            _str(a.get("summary")) if consent else None,
-            len(p.raw),
-            p.processed_at,
-            dumps(versions),
-            dumps(a),
-        )
-    )
-    items = rec.transcript.items
-    metric_rows = rows.tables["metrics"]
-    for t in turns:
+    return {
+        "session_id": c.sid,
+        "revision": c.p.revision,
+        "agent_name": _str(rec.agent.name),
+        "agent_version": _str(rec.agent.version),
+        "started_at": rec.started_at,
+        "ended_at": rec.ended_at,
+        "duration_seconds": rec.duration,
+        "participant_identity": _str(rec.participant.identity),
+        "user_email": _str(rec.participant.email),
+        "user_name": _str(rec.participant.name),
+        "company": c.company,
+        "close_reason": _str(rec.close_reason),
+        "consent_recording": rec.consent.recording,
+        "consent_analytics": c.consent,
+        "turn_count": len(turns),
+        "user_turns": sum(1 for t in turns if t.role == "user"),
+        "agent_turns": sum(1 for t in turns if t.role == "assistant"),
+        "interruptions": interruptions,
+        "error_count": len(rec.errors),
+        "tool_call_count": len(rec.tool_calls),
+        "tool_error_count": sum(1 for t in rec.tool_calls if t.is_error),
+        "bandwidth_in_bytes": _float(conn.bandwidth_in_bytes),
+        "bandwidth_out_bytes": _float(conn.bandwidth_out_bytes),
+        "packet_loss_pct": _float(conn.packet_loss_pct),
+        "jitter_ms": _float(conn.jitter_ms),
+        "device_browser": _str(device.browser) if device else None,
+        "device_os": _str(device.os) if device else None,
+        "device_location": _str(device.location) if device else None,
+        "e2e_latency_avg_ms": lat["avg"],
+        "e2e_latency_p50_ms": lat["p50"],
+        "e2e_latency_p95_ms": lat["p95"],
+        "e2e_latency_p99_ms": lat["p99"],
+        "llm_input_tokens": tin,
+        "llm_output_tokens": tout,
+        "stt_audio_seconds": audio,
+        "tts_characters": chars,
+        "cost_usd": _cost(a),
+        "meeting_booked": c.meeting,
+        "kb_searches": _int(tools.get("kb_searches")),
+        "kb_failed_searches": _int(tools.get("kb_failed_searches")),
+        "lead_score": c.score,
+        "lead_tier": _str(lead.get("tier")),
+        "lead_confidence": _str(lead.get("confidence")),
+        "hot_lead": c.hot,
+        "sentiment": _str(sentiment.get("overall")),
+        "engagement_score": _float(quality.get("engagement_score")),
+        "natural_ending": _bool(quality.get("natural_ending")),
+        "clarification_requests": _int(quality.get("clarification_requests")),
+        "summary": _str(a.get("summary")) if c.consent else None,
+        "raw_bytes": len(c.p.raw),
+        "processed_at": c.p.processed_at,
+        "analyzer_versions": dumps(_section(a, "analyzer_versions")),
+        "analysis": dumps(a),
+    }
+
+
+def _transcript_rows(c: _Call) -> Iterator[Row]:
+    items = c.record.transcript.items
+    for t in c.turns:
         m = t.metrics
-        started = _epoch(m.get("started_speaking_at"))
-        if consent:
-            rows.tables["transcripts"].append(
-                (
-                    sid,
-                    t.index,
-                    _str(items[t.item_index].id),
-                    t.role,
-                    _text(t.text),
-                    _epoch(t.created_at),
-                    t.interrupted,
-                    t.confidence,
-                    started,
-                    _epoch(m.get("stopped_speaking_at")),
-                    _ms(m.get("e2e_latency")),
-                    _ms(m.get("llm_node_ttft")),
-                    _ms(m.get("tts_node_ttfb")),
-                    _ms(m.get("transcription_delay")),
-                    _ms(m.get("end_of_turn_delay")),
-                    dumps(m) if m else None,
-                )
-            )
-        # Latency figures carry no words: they are kept whatever the consent.
-        ts = started or _epoch(t.created_at)
-        index = t.index
-        metric_rows.extend(
-            (sid, ts, metric, value, unit_of(metric), component_of(metric), index, "turn")
-            for metric, value in m.items()
-            if metric not in _TIMESTAMP_METRICS
-        )
-    for event in rec.metrics:
+        yield {
+            "session_id": c.sid,
+            "turn_index": t.index,
+            "item_id": _str(items[t.item_index].id),
+            "role": t.role,
+            "text": _text(t.text),
+            "created_at": _epoch(t.created_at),
+            "interrupted": t.interrupted,
+            "confidence": t.confidence,
+            "started_speaking_at": _epoch(m.get("started_speaking_at")),
+            "stopped_speaking_at": _epoch(m.get("stopped_speaking_at")),
+            "e2e_latency_ms": _ms(m.get("e2e_latency")),
+            "llm_ttft_ms": _ms(m.get("llm_node_ttft")),
+            "tts_ttfb_ms": _ms(m.get("tts_node_ttfb")),
+            "transcription_delay_ms": _ms(m.get("transcription_delay")),
+            "end_of_turn_delay_ms": _ms(m.get("end_of_turn_delay")),
+            "metrics": dumps(m) if m else None,
+        }
+
+
+def _metric_rows(c: _Call) -> Iterator[Row]:
+    sid = c.sid
+    # Latency figures carry no words: they are kept whatever the consent.
+    for t in c.turns:
+        m = t.metrics
+        ts = _epoch(m.get("started_speaking_at")) or _epoch(t.created_at)
+        for metric, value in m.items():
+            if metric not in _TIMESTAMP_METRICS:
+                yield _metric(sid, ts, metric, value, component_of(metric), t.index, "turn")
+    for event in c.record.metrics:
         if not isinstance(event, dict):
             continue
         component = str(event.get("type", "event")).removesuffix("_metrics")
-        ts = _epoch(event.get("timestamp")) or rec.started_at
+        ts = _epoch(event.get("timestamp")) or c.record.started_at
         for metric, value in event.items():
             num = _float(value)
-            if num is None or metric in _TIMESTAMP_METRICS:
-                continue
-            rows.tables["metrics"].append(
-                (sid, ts, metric, num, unit_of(metric), component, None, "event")
-            )
-    integrations = _list(sales.get("integrations"))
-    competitors = _list(sales.get("competitors"))
-    objections = _list(sales.get("objections"))
-    rows.tables["leads"].append(
-        (
-            sid,
-            email,
-            name,
-            company,
-            _int(sales.get("team_size")),
-            _int(sales.get("monthly_volume")),
-            dumps(integrations),
-            _str(sales.get("current_tool")),
-            dumps(competitors),
-            dumps(objections),
-            _str(sales.get("use_case")),
-            _str(sales.get("industry")),
-            _str(sales.get("budget_authority")),
-            _str(sales.get("timeline")),
-            score,
-            _str(lead.get("tier")),
-            _str(lead.get("confidence")),
-            hot,
-            meeting,
-            dumps(sales.get("bant")),
-            rec.started_at,
-        )
-    )
-    for kind, values in (
-        ("integration", integrations),
-        ("competitor", competitors),
-        ("objection", objections),
-    ):
-        for signal in dict.fromkeys(values):
-            rows.tables["lead_signals"].append((sid, kind, signal, rec.started_at))
-    for i, tc in enumerate(rec.tool_calls):
+            if num is not None and metric not in _TIMESTAMP_METRICS:
+                yield _metric(sid, ts, metric, num, component, None, "event")
+
+
+def _metric(
+    sid: str,
+    ts: datetime | None,
+    metric: str,
+    value: float,
+    component: str,
+    turn: int | None,
+    source: str,
+) -> Row:
+    return {
+        "session_id": sid,
+        "ts": ts,
+        "metric": metric,
+        "value": value,
+        "unit": unit_of(metric),
+        "component": component,
+        "turn_index": turn,
+        "source": source,
+    }
+
+
+def _lead_row(c: _Call) -> Row:
+    a = c.p.analysis
+    sales, lead = _section(a, "sales"), _section(a, "lead")
+    return {
+        "session_id": c.sid,
+        "email": _str(c.record.participant.email),
+        "name": _str(c.record.participant.name),
+        "company": c.company,
+        "team_size": _int(sales.get("team_size")),
+        "monthly_volume": _int(sales.get("monthly_volume")),
+        "integrations": dumps(_list(sales.get("integrations"))),
+        "current_tool": _str(sales.get("current_tool")),
+        "competitors": dumps(_list(sales.get("competitors"))),
+        "objections": dumps(_list(sales.get("objections"))),
+        "use_case": _str(sales.get("use_case")),
+        "industry": _str(sales.get("industry")),
+        "budget_authority": _str(sales.get("budget_authority")),
+        "timeline": _str(sales.get("timeline")),
+        "score": c.score,
+        "tier": _str(lead.get("tier")),
+        "confidence": _str(lead.get("confidence")),
+        "hot_lead": c.hot,
+        "meeting_booked": c.meeting,
+        "bant": dumps(sales.get("bant")),
+        "started_at": c.record.started_at,
+    }
+
+
+_LIST_SIGNALS = (
+    ("integration", "integrations"),
+    ("competitor", "competitors"),
+    ("objection", "objections"),
+)
+
+
+def _lead_signal_rows(c: _Call) -> Iterator[Row]:
+    sales = _section(c.p.analysis, "sales")
+    for kind, key in _LIST_SIGNALS:
+        for value in dict.fromkeys(_list(sales.get(key))):
+            yield {
+                "session_id": c.sid,
+                "kind": kind,
+                "value": value,
+                "started_at": c.record.started_at,
+            }
+
+
+def _tool_rows(c: _Call, tool_kinds: Mapping[str, str]) -> Iterator[Row]:
+    consent = c.consent
+    for i, tc in enumerate(c.record.tool_calls):
         out = _output(tc.output)
         outd = out if isinstance(out, dict) else {}
         args = tc.arguments
-        kind = tool_kind(tc.name, args, out, tool_kinds)
         success = _bool(outd.get("success"))
-        query = _str(args.get("query")) if consent else None
-        rows.tables["tool_calls"].append(
-            (
-                sid,
-                i,
-                _str(tc.name),
-                kind,
-                (not tc.is_error) and success is not False,
-                tc.is_error,
-                tc.started_at,
-                _float(tc.duration_ms),
-                query,
-                _str(args.get("category")),
-                _bool(outd.get("found")),
-                _int(outd.get("total_results")),
-                success,
-                _str(outd.get("meeting_link")) if consent else None,
-                dumps(args) if consent else None,
-                dumps(out) if consent else None,
-            )
-        )
-    errors: dict[str, Any] = _section(a, "errors")
-    skipped: dict[str, Any] = _section(a, "skipped")
+        yield {
+            "session_id": c.sid,
+            "call_index": i,
+            "name": _str(tc.name),
+            "kind": tool_kind(tc.name, args, out, tool_kinds),
+            "ok": (not tc.is_error) and success is not False,
+            "is_error": tc.is_error,
+            "started_at": tc.started_at,
+            "duration_ms": _float(tc.duration_ms),
+            "query": _str(args.get("query")) if consent else None,
+            "category": _str(args.get("category")),
+            "found": _bool(outd.get("found")),
+            "total_results": _int(outd.get("total_results")),
+            "success": success,
+            "meeting_link": _str(outd.get("meeting_link")) if consent else None,
+            "arguments": dumps(args) if consent else None,
+            "output": dumps(out) if consent else None,
+        }
+
+
+def _analysis_rows(c: _Call) -> Iterator[Row]:
+    a, p = c.p.analysis, c.p
+    versions = _section(a, "analyzer_versions")
+    errors, skipped = _section(a, "errors"), _section(a, "skipped")
     modules = dict.fromkeys([*versions, *(k for k in a if k not in META_KEYS), *errors, *skipped])
     if "summary" in a and "summary" not in modules:
         modules["summary"] = None
     for module in modules:
         if module == "summary":
-            result: Any = {"text": a.get("summary")} if consent else None
+            result: Any = {"text": a.get("summary")} if c.consent else None
         else:
             result = a.get(module)
-        rows.tables["analysis_results"].append(
-            (
-                sid,
-                module,
-                str(versions.get(module, "unversioned")),
-                p.revision,
-                dumps(result),
-                _str(errors.get(module)),
-                _str(skipped.get(module)),
-                p.processed_at,
-            )
-        )
+        yield {
+            "session_id": c.sid,
+            "module": module,
+            "analyzer_version": str(versions.get(module, "unversioned")),
+            "revision": p.revision,
+            "result": dumps(result),
+            "error": _str(errors.get(module)),
+            "skipped": _str(skipped.get(module)),
+            "created_at": p.processed_at,
+        }
 
 
 def _list(value: Any) -> list[str]:

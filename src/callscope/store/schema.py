@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot import exp
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: the long-form signals table
 
 _CANONICAL = {
     "text": "TEXT",
@@ -266,6 +266,23 @@ ALERTS_HISTORY = Table(
     (("fired_at",), ("session_id",)),
 )
 
+SIGNALS = Table(
+    "signals",
+    "Long form: one row per profile field value of a call, so a new field needs no migration.",
+    (
+        _c("session_id", "text", not_null=True),
+        _c("field", "text", "profile field id (team_size, integrations, ...)", not_null=True),
+        _c("value", "text", "value id, number or yes/no as text, or a quote", not_null=True),
+        _c("value_num", "float", "the number of a number field (yes/no: 1/0)"),
+        _c("evidence", "text", "the caller's words the value was read from"),
+        _c("turn", "int", "turn index of the evidence"),
+        _c("profile", "text", "the profile that defined the field"),
+        _c("started_at", "ts"),
+    ),
+    ("session_id", "field", "value"),
+    (("field", "value"), ("started_at",)),
+)
+
 TABLES: tuple[Table, ...] = (
     SESSIONS,
     TRANSCRIPTS,
@@ -275,10 +292,19 @@ TABLES: tuple[Table, ...] = (
     TOOL_CALLS,
     ANALYSIS_RESULTS,
     ALERTS_HISTORY,
+    SIGNALS,
 )
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 # Tables whose rows belong to one revision of a session: replaced wholesale on rewrite.
-PER_SESSION_TABLES = ("transcripts", "metrics", "leads", "lead_signals", "tool_calls", "sessions")
+PER_SESSION_TABLES = (
+    "transcripts",
+    "metrics",
+    "leads",
+    "lead_signals",
+    "tool_calls",
+    "signals",
+    "sessions",
+)
 
 # BI views. Written once in portable SQL (PostgreSQL and DuckDB both run them as is).
 VIEWS: dict[str, str] = {
@@ -331,6 +357,15 @@ FROM tool_calls
 WHERE kind = 'kb_search' AND query IS NOT NULL
   AND (is_error OR found = FALSE OR total_results = 0)
 GROUP BY LOWER(TRIM(query)), category""",
+    "v_signal_values": """
+SELECT g.profile, g.field, g.value,
+       COUNT(DISTINCT g.session_id) AS sessions,
+       AVG(g.value_num) AS avg_value_num,
+       SUM(CASE WHEN s.meeting_booked THEN 1 ELSE 0 END) AS meetings_booked,
+       AVG(s.lead_score) AS avg_lead_score,
+       MIN(g.started_at) AS first_seen, MAX(g.started_at) AS last_seen
+FROM signals g JOIN sessions s ON s.session_id = g.session_id
+GROUP BY g.profile, g.field, g.value""",
 }
 
 

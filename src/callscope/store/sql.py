@@ -87,3 +87,38 @@ def check_table(name: str, known: Sequence[str]) -> str:
     if name not in known:
         raise StoreError(f"unknown table {name!r} (one of {', '.join(known)})")
     return name
+
+
+# Named queries: the warehouse SQL other stages need, kept beside the schema it reads so a
+# column rename is one edit here. Portable (DuckDB and PostgreSQL run them as they are).
+QUERIES: dict[str, str] = {
+    "analyzer_versions": "SELECT session_id, analyzer_versions FROM sessions",
+    "warehouse_summary": (
+        "SELECT count(*) AS calls, "
+        "sum(CASE WHEN lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1, "
+        "sum(CASE WHEN lead_tier = 'tier_2' THEN 1 ELSE 0 END) AS tier_2, "
+        "sum(CASE WHEN hot_lead THEN 1 ELSE 0 END) AS hot_leads, "
+        "sum(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings, "
+        "avg(e2e_latency_p95_ms) AS p95_latency_ms, avg(cost_usd) AS cost_per_call "
+        "FROM sessions"
+    ),
+    "session_ids": "SELECT session_id FROM sessions",
+    "signals_of_session": (
+        "SELECT field, value, value_num, evidence, turn, profile FROM signals "
+        "WHERE session_id = :session_id ORDER BY field, value"
+    ),
+    "signal_values": (
+        "SELECT profile, field, value, sessions, avg_value_num, meetings_booked, "
+        "avg_lead_score, first_seen, last_seen FROM v_signal_values "
+        "WHERE (CAST(:field AS TEXT) IS NULL OR field = :field) "
+        "ORDER BY field, sessions DESC, value"
+    ),
+}
+
+
+def named(name: str) -> str:
+    """The SQL of a named query; a clear error for a name that does not exist."""
+    try:
+        return QUERIES[name]
+    except KeyError:
+        raise StoreError(f"unknown named query {name!r} (one of {', '.join(QUERIES)})") from None

@@ -13,8 +13,10 @@ from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+import orjson
+
 from callscope.store.base import AlertRecord, Deletion, Params, ProcessedSession
-from callscope.store.rows import build_rows, dumps
+from callscope.store.rows import Row, Rows, build_rows, dumps
 from callscope.store.schema import (
     ALERTS_HISTORY,
     ANALYSIS_RESULTS,
@@ -23,7 +25,7 @@ from callscope.store.schema import (
     TABLES,
     Table,
 )
-from callscope.store.sql import check_table
+from callscope.store.sql import check_table, named
 
 TABLE_NAMES = tuple(t.name for t in TABLES)
 _ANALYSIS_KEY = ("session_id", "module", "analyzer_version")
@@ -46,7 +48,9 @@ class Tx(Protocol):
         self, table: Table, cols: tuple[str, ...], keys: Sequence[tuple[Any, ...]]
     ) -> int: ...
 
-    def insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None: ...
+    def insert(self, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Bulk-load rows (column name -> value; a missing column is NULL)."""
+        ...
 
 
 def latest_per_session(batch: Sequence[ProcessedSession]) -> list[ProcessedSession]:
@@ -78,18 +82,25 @@ class SqlStore(ABC):
 
     def write(self, batch: Sequence[ProcessedSession]) -> None:
         latest = latest_per_session(batch)
-        if not latest:
+        if latest:
+            self.write_rows(build_rows(latest, self.tool_kinds))
+
+    def write_rows(self, rows: Rows) -> None:
+        """Write prebuilt rows (one revision per session) in one transaction.
+
+        A session stored at a higher revision keeps it; the same or a lower one is replaced.
+        """
+        revisions = {r["session_id"]: int(r["revision"]) for r in rows.tables["sessions"]}
+        ids = list(revisions)
+        if not ids:
             return
-        rows = build_rows(latest, self.tool_kinds)
-        ids = rows.session_ids
         with self._tx() as tx:
             tx.lock(ids)
             stored = tx.revisions(ids)
-            stale = {p.session_id for p in latest if stored.get(p.session_id, -1) > p.revision}
+            stale = {i for i, rev in revisions.items() if stored.get(i, -1) > rev}
             if stale:
                 # An older revision arriving late never overwrites a newer one.
-                for name, table_rows in rows.tables.items():
-                    rows.tables[name] = [r for r in table_rows if r[0] not in stale]
+                rows.drop(stale)
                 ids = [i for i in ids if i not in stale]
             if not ids:
                 return
@@ -105,7 +116,7 @@ class SqlStore(ABC):
                 tx.delete_keys(ANALYSIS_RESULTS, _ANALYSIS_KEY, keys)
             # Parent first: a reader never sees child rows without their session.
             for name in ("sessions", *(t for t in TABLE_NAMES if t != "sessions")):
-                if rows.tables[name]:
+                if rows.tables.get(name):
                     tx.insert(TABLE_BY_NAME[name], rows.tables[name])
 
     def write_alert(
@@ -133,19 +144,19 @@ class SqlStore(ABC):
         """
         now = datetime.now(UTC)
         ids = [a.alert_id or uuid.uuid4().hex for a in alerts]
-        fresh: dict[str, tuple[Any, ...]] = {}
+        fresh: dict[str, Row] = {}
         for aid, a in zip(ids, alerts, strict=True):
             if aid not in fresh:
-                fresh[aid] = (
-                    aid,
-                    a.fired_at or now,
-                    a.rule,
-                    a.severity,
-                    a.session_id,
-                    a.message,
-                    a.channel,
-                    dumps(dict(a.payload)) if a.payload is not None else None,
-                )
+                fresh[aid] = {
+                    "id": aid,
+                    "fired_at": a.fired_at or now,
+                    "rule": a.rule,
+                    "severity": a.severity,
+                    "session_id": a.session_id,
+                    "message": a.message,
+                    "channel": a.channel,
+                    "payload": dumps(dict(a.payload)) if a.payload is not None else None,
+                }
         if not fresh:
             return ids
         with self._tx() as tx:
@@ -207,8 +218,22 @@ class SqlStore(ABC):
 
     # -- reads ----------------------------------------------------------------------------
 
+    def query(self, name: str, params: Params = ()) -> list[dict[str, Any]]:
+        """Run one of the named queries of :data:`callscope.store.sql.QUERIES`."""
+        return self.fetch(named(name), params)
+
     def session_ids(self) -> set[str]:
-        return {str(r["session_id"]) for r in self.fetch("SELECT session_id FROM sessions")}
+        return {str(r["session_id"]) for r in self.query("session_ids")}
+
+    def analyzer_versions(self) -> dict[str, Any]:
+        """Session id -> ``{module: version}`` it was last analysed with."""
+        out: dict[str, Any] = {}
+        for row in self.query("analyzer_versions"):
+            versions = row["analyzer_versions"]
+            out[row["session_id"]] = (
+                orjson.loads(versions) if isinstance(versions, str) else versions
+            )
+        return out
 
     def count(self, table: str) -> int:
         check_table(table, TABLE_NAMES)

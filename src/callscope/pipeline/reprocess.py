@@ -1,25 +1,24 @@
 """Re-run the analyzers over history from the raw store (new analyzer versions, A/B).
 
 Every original record is kept in the raw store, so history can be analysed again at any
-time: the latest revision of each session is re-analysed with the current registry and
-written back. The warehouse keeps one row per session and adds ``analysis_results`` rows per
-``(module, analyzer_version)``, so old and new versions sit side by side for comparison.
+time: the latest revision of each session goes through the same pipeline as a queued one
+(at its stored revision, without re-putting the raw record or firing alerts a second time
+for calls long over). The warehouse keeps one row per session and adds ``analysis_results``
+rows per ``(module, analyzer_version)``, so old and new versions sit side by side.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-from typing import Any
-
-import orjson
+from datetime import date
 
 from callscope.analyze import Registry
+from callscope.pipeline.stage import Pipeline, Status
 from callscope.profile.model import Profile
-from callscope.store.base import ProcessedSession, Store
+from callscope.queue.base import Message
+from callscope.store.base import Store
 from callscope.store.raw import RawObject, RawStore
-from callscope.worker import analyze_payload
 
 
 @dataclass
@@ -28,6 +27,7 @@ class ReprocessStats:
     reprocessed: int = 0
     skipped_current: int = 0
     unreadable: int = 0
+    failed: int = 0  # could not be written (the store refused): run again
 
 
 def latest_revisions(raw: RawStore, since: date | None, until: date | None) -> Iterator[RawObject]:
@@ -45,13 +45,8 @@ def latest_revisions(raw: RawStore, since: date | None, until: date | None) -> I
         yield pending
 
 
-def _stored_versions(store: Store) -> dict[str, Any]:
-    rows = store.fetch("SELECT session_id, analyzer_versions FROM sessions")
-    out: dict[str, Any] = {}
-    for row in rows:
-        versions = row["analyzer_versions"]
-        out[row["session_id"]] = orjson.loads(versions) if isinstance(versions, str) else versions
-    return out
+def _message(obj: RawObject) -> Message:
+    return Message(obj.session_id, obj.data, obj.revision, 1, 0, obj.key, 0.0)
 
 
 def reprocess(
@@ -68,38 +63,30 @@ def reprocess(
 ) -> ReprocessStats:
     stats = ReprocessStats()
     current = registry.versions()
-    stored = _stored_versions(store) if only_changed else {}
-    batch: list[ProcessedSession] = []
-    now = datetime.now(UTC)
+    stored = store.analyzer_versions() if only_changed else {}
+    pipeline = Pipeline(store, profile, registry=registry, alerts=False)
+    batch: list[Message] = []
 
     def flush() -> None:
-        if batch:
-            store.write(batch)
-            if on_batch is not None:
-                on_batch(len(batch))
-            batch.clear()
+        for outcome in pipeline.process(batch):
+            if outcome.status is Status.STORED:
+                stats.reprocessed += 1
+            elif outcome.status is Status.DEAD:
+                stats.unreadable += 1
+            else:
+                stats.failed += 1
+        if on_batch is not None and batch:
+            on_batch(len(batch))
+        batch.clear()
 
     for obj in latest_revisions(raw, since, until):
         stats.seen += 1
         if only_changed and stored.get(obj.session_id) == current:
             stats.skipped_current += 1
             continue
-        result = analyze_payload(obj.data, profile, registry)
-        if result.analysis is None or result.record is None:
-            stats.unreadable += 1
-            continue
-        batch.append(
-            ProcessedSession(
-                record=result.record,
-                raw=result.payload or obj.data,
-                analysis=result.analysis,
-                revision=obj.revision,
-                processed_at=now,
-                view=result.view,
-            )
-        )
-        stats.reprocessed += 1
+        batch.append(_message(obj))
         if len(batch) >= batch_size:
             flush()
     flush()
+    pipeline.close()
     return stats
