@@ -255,16 +255,11 @@ class Worker:
             good.append(message)
         if batch:
             try:
-                self.store.write(batch)
-                if self.raw_store is not None:
-                    self._put_raw(batch)
-            except Exception as exc:  # the warehouse is down: retry later, lose nothing
-                reason = f"store write failed: {type(exc).__name__}: {exc}"
-                log.error("batch.store_failed", error=reason, size=len(batch))
-                for message in good:
-                    self.queue.nack(message, reason)
-                self.stats.retried += len(good)
-                return 0
+                self._store_batch(batch)
+            except Exception as exc:
+                batch, good = self._isolate(batch, good, exc)
+                if not batch:
+                    return 0
             self._fire_alerts(batch)
             for message in good:
                 self.queue.ack(message)
@@ -274,6 +269,32 @@ class Worker:
         for _ in batch:
             _observe("record_processed", per_session)
         return len(batch)
+
+    def _store_batch(self, batch: Sequence[ProcessedSession]) -> None:
+        self.store.write(batch)
+        if self.raw_store is not None:
+            self._put_raw(batch)
+
+    def _isolate(
+        self, batch: list[ProcessedSession], good: list[Message], exc: Exception
+    ) -> tuple[list[ProcessedSession], list[Message]]:
+        """After a failed batch write, write one by one: only a failing record fails alone."""
+        from callscope.isolate import write_isolating
+
+        reason = f"store write failed: {type(exc).__name__}: {exc}"
+        got = write_isolating(batch, self._store_batch) if len(batch) > 1 else None
+        if got is None or got.backend_down:  # the warehouse is down: retry later, lose nothing
+            log.error("batch.store_failed", error=reason, size=len(batch))
+            for message in good:
+                self.queue.nack(message, reason)
+            self.stats.retried += len(good)
+            return [], []
+        for i, why in got.failed.items():
+            # Its neighbours were just written: this record cannot be. `queue replay` retries.
+            self.queue.dead_letter(good[i], f"store write failed for this record: {why}")
+            self.stats.dead_lettered += 1
+            log.warning("record.dead_lettered", session_id=good[i].session_id, reason=why)
+        return [batch[i] for i in got.written], [good[i] for i in got.written]
 
     def _put_raw(self, batch: Sequence[ProcessedSession]) -> None:
         items = [
