@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from callscope.cli.core import err, out, profile_or_exit, settings
+from callscope.cli.core import out, profile_or_exit, settings
 from callscope.governance.audit import AuditError, AuditLog, default_audit_path
 
 
 def fail_line(message: object) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from callscope.cli.core import fail_line as core_fail_line
+
+    core_fail_line(message if isinstance(message, BaseException) else str(message))
 
 
 def _audit(data_dir: Path) -> AuditLog:
