@@ -85,8 +85,8 @@ class AuditLog:
         self.key = key if key is not None else audit_key()
         self.head_path = self.path.with_name(self.path.name + ".head")
         self.clock = clock
-        key = str(self.path.resolve())
-        self._tlock = AuditLog._thread_locks.setdefault(key, threading.Lock())
+        lock_key = str(self.path.resolve())
+        self._tlock = AuditLog._thread_locks.setdefault(lock_key, threading.Lock())
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
