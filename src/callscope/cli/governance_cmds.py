@@ -124,6 +124,7 @@ def register(app: typer.Typer) -> None:
         try:
             # A dry run writes nothing, not even the archive's directory.
             archive = None if dry_run else _open_location("archive", cfg.resolved_archive_url())
+            raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
         except typer.Exit:
             store.close()
             raise
@@ -145,6 +146,7 @@ def register(app: typer.Typer) -> None:
                 audit=_audit(cfg.data_dir),
                 dry_run=dry_run,
                 actor=_actor(),
+                raw=raw,
             )
         except (StoreError, AuditError, OSError) as exc:
             fail_line(exc)
