@@ -7,7 +7,21 @@ import sys
 
 import structlog
 
+from callscope.masking import mask_text
+
 _configured = False
+
+
+def mask_secrets(
+    _logger: object, _method: str, event: structlog.types.EventDict
+) -> structlog.types.EventDict:
+    """No log line carries a URL password or ``token=`` value, whoever logged it."""
+    for key, value in event.items():
+        if isinstance(value, str):
+            event[key] = mask_text(value)
+        elif isinstance(value, BaseException):
+            event[key] = mask_text(f"{type(value).__name__}: {value}")
+    return event
 
 
 class _Stderr:
@@ -33,6 +47,9 @@ def configure_logging(fmt: str = "auto", level: str = "INFO") -> None:
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # Tracebacks rendered to text first, so the masking below covers them too.
+            structlog.processors.format_exc_info,
+            mask_secrets,
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

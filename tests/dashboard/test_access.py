@@ -195,3 +195,23 @@ def test_warehouse_without_rollups_answers_503_with_one_line(tmp_path: Path) -> 
     page = client.get("/engineering")
     assert page.status_code == 503 and "warehouse unavailable" in page.text
     store.close()
+
+
+def test_logout_revokes_the_session_server_side(server: Server) -> None:
+    """A copied cookie stops working the moment its owner logs out (issue 13)."""
+    from callscope.dashboard.auth import SESSION_COOKIE
+
+    owner = login(server, PASSWORD)
+    stolen = httpx.Client(
+        base_url=server.url, cookies={SESSION_COOKIE: owner.cookies[SESSION_COOKIE]}, timeout=10
+    )
+    assert stolen.get("/api/overview").status_code == 200
+    page = owner.get("/")
+    assert owner.post("/logout", data={"csrf": _csrf(page.text)}).status_code == 303
+    assert stolen.get("/api/overview").status_code == 401
+    assert stolen.get("/sessions", follow_redirects=False).status_code == 303
+    # A new login is a new session, unaffected by the revocation.
+    again = login(server, PASSWORD)
+    assert again.get("/api/overview").status_code == 200
+    for c in (owner, stolen, again):
+        c.close()

@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from callscope.governance.audit import AuditLog
@@ -124,3 +125,44 @@ def test_cli_audit_verify_exit_codes(tmp_path: Path) -> None:
     bad = CliRunner().invoke(app, ["audit", "verify", "--path", str(log.path)])
     assert bad.exit_code == 1
     assert "TAMPERED" in bad.output
+
+
+def _rewrite_unkeyed(path: Path, keep: int) -> None:
+    """What an attacker without the key can do: cut the log, recompute a plain chain + head."""
+
+    from callscope.governance.audit import entry_hash
+
+    entries = [json.loads(x) for x in path.read_text().splitlines()][:keep]
+    prev = entries[0]["prev_hash"]
+    for e in entries:
+        e.pop("mac", None)
+        e["prev_hash"] = prev
+        e["hash"] = entry_hash(e)
+        prev = e["hash"]
+    path.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in entries))
+    head = path.with_name(path.name + ".head")
+    head.write_text(json.dumps({"seq": entries[-1]["seq"], "hash": prev}))
+
+
+def test_keyed_chain_refuses_rewrites_without_the_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CALLSCOPE_AUDIT_KEY", "kept-outside-the-data-dir")
+    log = AuditLog(tmp_path / "audit.jsonl")
+    for i in range(5):
+        log.append("forget", actor="ops", target=f"sha256:{i}")
+    assert log.verify().ok
+    assert all(e["mac"] == "hmac-sha256" for e in log.entries())
+    _rewrite_unkeyed(log.path, keep=3)  # truncated, head rewritten, chain recomputed
+    result = AuditLog(log.path).verify()
+    assert not result.ok and "not keyed" in (result.problem or "")
+    # A forger guessing a key fares no better.
+    log2 = AuditLog(tmp_path / "b.jsonl")
+    log2.append("forget", actor="ops", target="x")
+    forged = AuditLog(tmp_path / "b.jsonl", key=b"guess")
+    forged.append("forget", actor="ops", target="y")
+    assert not AuditLog(tmp_path / "b.jsonl").verify().ok
+    # Without the key a keyed log cannot be verified at all (not silently passed).
+    monkeypatch.delenv("CALLSCOPE_AUDIT_KEY")
+    plain = AuditLog(tmp_path / "b.jsonl").verify()
+    assert not plain.ok and "CALLSCOPE_AUDIT_KEY" in (plain.problem or "")

@@ -281,9 +281,13 @@ def test_unusable_s3_archive_clear_error_before_anything_written(
 
 def test_forget_usage_errors(tmp_path: Path) -> None:
     code, output = _cli(tmp_path, ["forget"])
-    assert code == 2 and "exactly one" in output
-    code, output = _cli(tmp_path, ["forget", "--email", "a@b.com", "--participant", "p"])
-    assert code == 2
+    assert code == 2 and "--email, --phone and/or --participant" in output
+    # Identifiers combine: one person known by email, phone and identity at once.
+    code, output = _cli(
+        tmp_path,
+        ["forget", "--email", "a@b.com", "--phone", "+1 415 555 0199", "--participant", "p"],
+    )
+    assert code == 0, output
 
 
 def test_cli_retention_and_forget_end_to_end(tmp_path: Path) -> None:

@@ -89,13 +89,14 @@ def test_oversized_payload_is_refused_before_parsing() -> None:
     assert exc.value.reason == "too_large"
 
 
-def test_clock_skew_is_kept_and_measured(dev_cases: list[Path]) -> None:
+def test_ended_before_started_is_refused(dev_cases: list[Path]) -> None:
+    # Both timestamps come from the same agent host's clock: reversed, they are a bug (issue 13).
     raw = _record(dev_cases[0])
     raw["started_at"], raw["ended_at"] = raw["ended_at"], raw["started_at"]
     raw.pop("duration_seconds")
-    record = parse_record(raw)
-    assert record.clock_skew_seconds > 0
-    assert record.duration == 0.0
+    with pytest.raises(RecordError) as exc:
+        parse_record(raw)
+    assert (exc.value.reason, exc.value.field) == ("semantic", "ended_at")
 
 
 def test_naive_timestamps_are_utc(dev_cases: list[Path]) -> None:

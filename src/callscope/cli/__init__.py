@@ -42,3 +42,12 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         raise SystemExit(130) from None
+    except Exception as exc:
+        from callscope.masking import error_line, is_backend_error
+
+        if not is_backend_error(exc):
+            raise
+        # A wrong password, a server that is down, a bad endpoint: one line, no traceback,
+        # no credential (exit 2: configuration, nothing to retry blindly).
+        sys.stderr.write(f"error: backend unavailable: {error_line(exc)}\n")
+        raise SystemExit(2) from None

@@ -54,7 +54,14 @@ def profile_or_exit(source: str | None = None) -> Profile:
 
 
 def fail_line(exc: BaseException | str) -> None:
-    err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+    """The one way a command reports an error: one line, credentials masked."""
+    from rich.markup import escape
+
+    from callscope.masking import error_line, is_backend_error, mask_text
+
+    text = error_line(exc) if isinstance(exc, BaseException) and is_backend_error(exc) else str(exc)
+    line = " ".join(mask_text(text).split())
+    err.print(f"[red]error:[/] {escape(line)}", highlight=False, soft_wrap=True)
 
 
 def progress(console: Console | None = None) -> Progress:

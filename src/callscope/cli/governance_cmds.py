@@ -13,12 +13,14 @@ from typing import Annotated, Any
 
 import typer
 
-from callscope.cli.core import err, out, profile_or_exit, settings
+from callscope.cli.core import out, profile_or_exit, settings
 from callscope.governance.audit import AuditError, AuditLog, default_audit_path
 
 
 def fail_line(message: object) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from callscope.cli.core import fail_line as core_fail_line
+
+    core_fail_line(message if isinstance(message, BaseException) else str(message))
 
 
 def _audit(data_dir: Path) -> AuditLog:
@@ -67,6 +69,28 @@ def _open_queue_for_forget(cfg: Any) -> Any:
         raise typer.Exit(2) from None
 
 
+def _compact(queue: Any, store: Any) -> list[str]:
+    """Deleted rows must leave the files too: compact the queue now (it is still open)."""
+    from callscope.governance.compact import compact_queue
+
+    done = [f"queue {step}" for step in compact_queue(queue)] if queue is not None else []
+    return done
+
+
+def _compact_warehouse(store: Any) -> list[str]:
+    """The DuckDB warehouse is rewritten after it is closed (PostgreSQL: see the docs)."""
+    from callscope.governance.compact import compact_duckdb
+
+    path = getattr(store, "path", None)
+    if not isinstance(path, str) or path == ":memory:" or not store.url.startswith("duckdb"):
+        return []
+    try:
+        return ["warehouse rewritten"] if compact_duckdb(path) else []
+    except Exception as exc:  # the deletion is done; compaction can be repeated
+        fail_line(f"warehouse compaction failed (run forget again to retry): {exc}")
+        return []
+
+
 def register(app: typer.Typer) -> None:
     retention_app = typer.Typer(help="Apply the profile's retention periods.", no_args_is_help=True)
     audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
@@ -100,6 +124,7 @@ def register(app: typer.Typer) -> None:
         try:
             # A dry run writes nothing, not even the archive's directory.
             archive = None if dry_run else _open_location("archive", cfg.resolved_archive_url())
+            raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
         except typer.Exit:
             store.close()
             raise
@@ -121,6 +146,7 @@ def register(app: typer.Typer) -> None:
                 audit=_audit(cfg.data_dir),
                 dry_run=dry_run,
                 actor=_actor(),
+                raw=raw,
             )
         except (StoreError, AuditError, OSError) as exc:
             fail_line(exc)
@@ -133,19 +159,26 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def forget(
         email: Annotated[str | None, typer.Option("--email", help="The person's email.")] = None,
+        phone: Annotated[str | None, typer.Option("--phone", help="The person's phone.")] = None,
         participant: Annotated[
             str | None, typer.Option("--participant", help="The LiveKit participant identity.")
         ] = None,
     ) -> None:
-        """Remove one person from every table, the raw store, the archive and the queue."""
+        """Remove one person from every table, the raw store, the archive and the queue,
+        scrub them from other people's calls, then compact the embedded stores."""
         from callscope.governance.forget import ForgetError
         from callscope.governance.forget import forget as forget_fn
+        from callscope.governance.subject import Subject
         from callscope.store import StoreError, open_store
 
-        if (email is None) == (participant is None):
-            fail_line("forget: give exactly one of --email or --participant")
+        given = [v.strip() for v in (email, phone, participant) if v and v.strip()]
+        if not given:
+            fail_line("forget: give --email, --phone and/or --participant")
             raise typer.Exit(2)
-        who = (email or participant or "").strip()
+        # An email or identity may sit in either column: each is looked up as both.
+        keys = [v.strip() for v in (email, participant) if v and v.strip()]
+        subject = Subject.of(emails=[k for k in keys if "@" in k], identities=keys)
+        subject.phones = Subject.of(phones=[phone] if phone else []).phones
         cfg = settings()
         try:
             store = open_store(cfg.resolved_store_url())
@@ -153,12 +186,13 @@ def register(app: typer.Typer) -> None:
             fail_line(exc)
             raise typer.Exit(2) from None
         queue = None
+        compacted: list[str] = []
         try:
             raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
             archive = _open_location("archive", cfg.resolved_archive_url(), create=False)
             queue = _open_queue_for_forget(cfg)
             report = forget_fn(
-                who,
+                subject if len(given) > 1 or phone else given[0],
                 store=store,
                 raw=raw,
                 archive=archive,
@@ -167,6 +201,7 @@ def register(app: typer.Typer) -> None:
                 audit=_audit(cfg.data_dir),
                 actor=_actor(),
             )
+            compacted = _compact(queue, store)
         except ForgetError as exc:
             fail_line(exc)
             raise typer.Exit(2) from None
@@ -180,8 +215,11 @@ def register(app: typer.Typer) -> None:
             store.close()
             if queue is not None:
                 queue.close()
+        compacted += _compact_warehouse(store)
         for line in report.lines():
             out.print(line, highlight=False)
+        if compacted:
+            out.print(f"  compacted: {', '.join(compacted)}", highlight=False)
 
     @audit_app.command("verify")
     def audit_verify(

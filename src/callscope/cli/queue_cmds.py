@@ -26,7 +26,9 @@ queue_app = typer.Typer(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    from callscope.cli.core import fail_line
+
+    fail_line(message)
     return typer.Exit(code)
 
 

@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from callscope.cli.core import err, profile_or_exit, settings
+from callscope.cli.core import err, fail_line, profile_or_exit, settings
 from callscope.ingest.auth import is_loopback
+from callscope.masking import mask_url
 from callscope.profile.model import Profile
 
 
 def _fail(message: str) -> None:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
+    fail_line(message)
 
 
 def _store_for_readyz(url: str, inline_workers: int, profile: Profile) -> Any:
@@ -90,6 +91,13 @@ def register(app: typer.Typer) -> None:
                 "CALLSCOPE_INGEST_TOKEN (e.g. 'agents:<secret>') or bind 127.0.0.1"
             )
             raise typer.Exit(2)
+        if dashboard:
+            from callscope.dashboard.auth import refuse_bind
+
+            refusal = refuse_bind(cfg, host)
+            if refusal:
+                _fail(refusal)
+                raise typer.Exit(2)
         if http_workers > 1 and workers_inline:
             _fail("--workers-inline needs --http-workers 1 (one warehouse writer)")
             raise typer.Exit(2)
@@ -127,8 +135,19 @@ def register(app: typer.Typer) -> None:
             )
 
             def _run_worker() -> None:
+                from callscope.masking import error_line, is_backend_error
+
                 with worker:
-                    worker.run_forever(stop)
+                    while not stop.is_set():
+                        try:
+                            worker.run_forever(stop)
+                        except Exception as exc:
+                            if not is_backend_error(exc):
+                                raise
+                            # The broker is down or refuses us: say so once a retry, keep
+                            # serving (ingest answers 503), and try again shortly.
+                            err.print(f"worker: {error_line(exc)}; retrying in 5s", highlight=False)
+                            stop.wait(5.0)
 
             worker_thread = threading.Thread(
                 target=_run_worker, name="callscope-worker", daemon=True
@@ -137,7 +156,7 @@ def register(app: typer.Typer) -> None:
 
         err.print(
             f"callscope ingest on http://{host}:{port}/v1/sessions "
-            f"(queue {cfg.resolved_queue_url()}, "
+            f"(queue {mask_url(cfg.resolved_queue_url())}, "
             f"{'token auth' if cfg.ingest_tokens() else 'open to localhost only'})"
             + (f"; dashboard on http://{host}:{port}/" if dashboard and store is not None else ""),
             highlight=False,

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from callscope.contract.errors import RecordError
 from callscope.contract.record import MAX_RECORD_BYTES, SCHEMA_VERSION, SessionRecord
+from callscope.contract.semantic import check_depth, check_session_id, check_times, check_values
 
 
 def looks_like_session_report(data: Mapping[str, Any]) -> bool:
@@ -39,6 +40,8 @@ def validate_record(data: Any, source: str) -> SessionRecord:
         raise RecordError(
             source, f"expected a JSON object, got {type(data).__name__}", reason="not_an_object"
         )
+    # Before anything walks it: a 1,000-deep object must be a clear 422, not a recursion error.
+    check_depth(data, source)
     if "schema_version" not in data and isinstance(data.get("record"), Mapping):
         # A labeled case ``{"record": ..., "expected": ...}`` from an evaluation set.
         data = data["record"]
@@ -64,6 +67,8 @@ def validate_record(data: Any, source: str) -> SessionRecord:
             reason="schema_version",
             session_id=_sid(data),
         )
+    check_session_id(data.get("session_id"), source)
+    check_values(data, source)
     try:
         record = SessionRecord.model_validate(data)
     except ValidationError as exc:
@@ -77,6 +82,7 @@ def validate_record(data: Any, source: str) -> SessionRecord:
             reason="schema",
             session_id=_sid(data),
         ) from None
+    check_times(record.started_at, record.ended_at, source, record.session_id)
     record._source = dict(source_data)
     return record
 

@@ -311,6 +311,7 @@ def _add_auth_routes(router: APIRouter, dash: Dashboard) -> None:
         form = await request.form()
         if user is None or not auth.csrf_ok(user, str(form.get("csrf", ""))):
             return JSONResponse({"error": "missing or invalid CSRF token"}, status_code=403)
+        auth.end_session(user)
         resp = RedirectResponse("/login", status_code=303)
         resp.delete_cookie(SESSION_COOKIE)
         return resp

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+import sqlite3
 import threading
 import time
 from collections import deque
@@ -95,6 +96,60 @@ def _secret(settings: Settings) -> str:
         return secrets.token_urlsafe(32)
 
 
+class RevokedSessions:
+    """Session ids ended by logout, until their cookie would have expired anyway.
+
+    A cookie is signed, not stored, so deleting it in the browser does not end the session:
+    a copied cookie stays valid. Logout writes the session's id here (SQLite in the data
+    dir, shared by every server process) and every request checks it.
+    """
+
+    def __init__(self, path: Path | None) -> None:
+        self.path = path
+        self._memory: dict[str, float] = {}  # when the data dir is not writable
+        self._lock = threading.Lock()
+        self._db: sqlite3.Connection | None = None
+        if path is not None:
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._db.execute(
+                    "CREATE TABLE IF NOT EXISTS revoked (sid TEXT PRIMARY KEY, until REAL)"
+                )
+            except (OSError, sqlite3.Error):
+                self._db = None
+
+    def revoke(self, sid: str, until: float) -> None:
+        with self._lock:
+            self._memory[sid] = until
+            if self._db is not None:
+                self._db.execute("INSERT OR REPLACE INTO revoked VALUES (?, ?)", (sid, until))
+                self._db.execute("DELETE FROM revoked WHERE until < ?", (time.time(),))
+
+    def is_revoked(self, sid: str) -> bool:
+        with self._lock:
+            if sid in self._memory:
+                return True
+            if self._db is None:
+                return False
+            row = self._db.execute("SELECT 1 FROM revoked WHERE sid = ?", (sid,)).fetchone()
+            return row is not None
+
+
+def refuse_bind(settings: Settings, host: str) -> str | None:
+    """Why the dashboard must not listen on ``host``, or None: no auth means loopback only."""
+    from callscope.ingest.auth import is_loopback
+
+    if settings.dashboard_auth or is_loopback(host):
+        return None
+    return (
+        f"refusing to serve the dashboard on {host} with CALLSCOPE_DASHBOARD_AUTH=false "
+        "(it shows personal data to anyone who connects): enable auth, bind 127.0.0.1, "
+        "or use --no-dashboard"
+    )
+
+
 @dataclass
 class Auth:
     settings: Settings
@@ -106,6 +161,7 @@ class Auth:
         self.enabled = self.settings.dashboard_auth
         self.tokens = parse_tokens(self.settings.dashboard_tokens)
         self.serializer = URLSafeTimedSerializer(_secret(self.settings), salt="callscope-dash")
+        self.revoked = RevokedSessions(Path(self.settings.data_dir) / "dashboard_sessions.sqlite3")
 
     @property
     def configured(self) -> bool:
@@ -130,7 +186,7 @@ class Auth:
         return found
 
     def user_from_request(self, request: Request) -> User | None:
-        if not self.enabled:
+        if not self.enabled:  # `serve` refuses a non-loopback bind in this mode
             return User(name="local-demo", role="pii", csrf=self._demo_csrf())
         header = request.headers.get("authorization", "")
         if header.lower().startswith("bearer "):
@@ -150,9 +206,14 @@ class Auth:
         if not isinstance(data, dict):
             return None
         role = data.get("r")
-        if role not in ROLES:
+        if role not in ROLES or self.revoked.is_revoked(str(data.get("c", ""))):
             return None
         return User(name=str(data.get("u", "")), role=role, csrf=str(data.get("c", "")))
+
+    def end_session(self, user: User) -> None:
+        """Logout: the session's cookie is refused from now on, wherever a copy of it is."""
+        if user.csrf:
+            self.revoked.revoke(user.csrf, time.time() + SESSION_MAX_AGE_S)
 
     def _demo_csrf(self) -> str:
         return str(self.serializer.dumps("demo-csrf"))

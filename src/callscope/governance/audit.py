@@ -5,7 +5,11 @@ and ``hash`` = sha256 over the canonical JSON (sorted keys, no spaces) of those 
 Editing an entry breaks its hash; deleting or reordering one breaks the next entry's
 ``prev_hash`` or the ``seq`` order. Cutting entries off the end leaves a valid-looking chain,
 so the head (last seq and hash) is also kept in a sidecar file ``<log>.head`` and ``verify``
-checks that the log reaches it. Writers take an exclusive ``fcntl`` lock, so threads and
+checks that the log reaches it. With ``CALLSCOPE_AUDIT_KEY`` set (a secret kept outside the
+data dir) each entry is marked ``"mac": "hmac-sha256"`` and its hash is an HMAC of the same
+fields under that key: truncating the log and rewriting the head, or recomputing the whole
+chain, then needs the key, and ``verify`` with the key refuses any entry not keyed with it.
+Writers take an exclusive ``fcntl`` lock, so threads and
 processes can append to the same file.
 """
 
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import hmac
 import json
 import os
 import threading
@@ -32,12 +37,32 @@ class AuditError(Exception):
     """The audit log cannot be written; one-line ``str()``."""
 
 
-def entry_hash(entry: Mapping[str, Any]) -> str:
+KEY_ENV = "CALLSCOPE_AUDIT_KEY"
+KEYED = "hmac-sha256"
+
+
+def audit_key() -> bytes | None:
+    value = os.environ.get(KEY_ENV, "")
+    return value.encode("utf-8") if value else None
+
+
+def entry_hash(entry: Mapping[str, Any], key: bytes | None = None) -> str:
+    """sha256 of the canonical entry, or HMAC-SHA256 with ``key`` for a keyed entry.
+
+    Without a key anyone who can write the file can recompute a whole chain (and its head);
+    with one, a rewrite needs the secret, which lives outside the data dir.
+    """
     body = {k: entry[k] for k in _FIELDS}
+    if entry.get("mac") is not None:
+        body["mac"] = entry["mac"]
     canonical = json.dumps(
         body, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    ).encode("utf-8")
+    if entry.get("mac") == KEYED:
+        if key is None:
+            raise AuditError(f"entry {entry.get('seq')} is keyed: set {KEY_ENV} to verify it")
+        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+    return hashlib.sha256(canonical).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -53,12 +78,15 @@ class AuditLog:
 
     _thread_locks: ClassVar[dict[str, threading.Lock]] = {}
 
-    def __init__(self, path: str | Path, *, clock: Clock = SYSTEM) -> None:
+    def __init__(
+        self, path: str | Path, *, clock: Clock = SYSTEM, key: bytes | None = None
+    ) -> None:
         self.path = Path(path)
+        self.key = key if key is not None else audit_key()
         self.head_path = self.path.with_name(self.path.name + ".head")
         self.clock = clock
-        key = str(self.path.resolve())
-        self._tlock = AuditLog._thread_locks.setdefault(key, threading.Lock())
+        lock_key = str(self.path.resolve())
+        self._tlock = AuditLog._thread_locks.setdefault(lock_key, threading.Lock())
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -104,7 +132,9 @@ class AuditLog:
                 "details": json.loads(json.dumps(dict(details or {}), default=str)),
                 "prev_hash": prev,
             }
-            entry["hash"] = entry_hash(entry)
+            if self.key is not None:
+                entry["mac"] = KEYED
+            entry["hash"] = entry_hash(entry, self.key)
             line = json.dumps(entry, sort_keys=True, ensure_ascii=False) + "\n"
             with open(self.path, "a", encoding="utf-8") as fh:
                 fh.write(line)
@@ -159,7 +189,19 @@ class AuditLog:
                         f"entry {entry['seq']} does not chain to the previous one",
                         lineno,
                     )
-                if entry_hash(entry) != entry["hash"]:
+                if self.key is not None and entry.get("mac") != KEYED:
+                    return VerifyResult(
+                        False,
+                        count,
+                        f"entry {entry['seq']} is not keyed: written without {KEY_ENV}, "
+                        "or rewritten by someone without it",
+                        lineno,
+                    )
+                try:
+                    digest = entry_hash(entry, self.key)
+                except AuditError as exc:
+                    return VerifyResult(False, count, str(exc), lineno)
+                if not hmac.compare_digest(digest, str(entry["hash"])):
                     return VerifyResult(
                         False, count, f"entry {entry['seq']} was edited (hash mismatch)", lineno
                     )

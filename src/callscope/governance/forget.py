@@ -23,8 +23,19 @@ from typing import Any
 
 from callscope.governance.audit import AuditLog
 from callscope.governance.clock import SYSTEM, Clock
-from callscope.governance.locations import delete_where, forget_raw, mentions
 from callscope.governance.queue_purge import can_purge, purge_queue
+from callscope.governance.scrub import (
+    ScrubReport,
+    delete_own,
+    forget_in_archive,
+    forget_in_raw,
+    learn_from_warehouse,
+    own_sessions,
+    scan_raw,
+    scrub_warehouse,
+    session_hashes,
+)
+from callscope.governance.subject import Subject
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
@@ -50,10 +61,22 @@ class ForgetReport:
     queue_note: str = ""
     rollups_refreshed: bool = False
     outbox_entries: int = 0
+    raw_rewritten: list[str] = field(default_factory=list)
+    archive_scrubbed: int = 0
+    rows_scrubbed: dict[str, int] = field(default_factory=dict)
+    mentioning_sessions: int = 0
 
     @property
     def removed_anything(self) -> bool:
-        return bool(self.table_rows or self.raw_files or self.archive_rows or self.queue_messages)
+        return bool(
+            self.table_rows
+            or self.raw_files
+            or self.archive_rows
+            or self.queue_messages
+            or self.raw_rewritten
+            or self.archive_scrubbed
+            or self.rows_scrubbed
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +90,10 @@ class ForgetReport:
             "queue_note": self.queue_note,
             "rollups_refreshed": self.rollups_refreshed,
             "outbox_entries": self.outbox_entries,
+            "raw_rewritten": self.raw_rewritten,
+            "archive_scrubbed": self.archive_scrubbed,
+            "rows_scrubbed": self.rows_scrubbed,
+            "mentioning_sessions": self.mentioning_sessions,
         }
 
     def lines(self) -> list[str]:
@@ -80,6 +107,11 @@ class ForgetReport:
         out.append(f"  raw files: {len(self.raw_files)}")
         out.append(f"  archive: {self.archive_rows} rows in {len(self.archive_files)} files")
         out.append(f"  queue messages: {len(self.queue_messages)}")
+        out.append(
+            f"  other people's calls mentioning them: {self.mentioning_sessions} "
+            f"(rows scrubbed {sum(self.rows_scrubbed.values())}, raw records rewritten "
+            f"{len(self.raw_rewritten)}, archived rows scrubbed {self.archive_scrubbed})"
+        )
         if self.queue_note:
             out.append(f"  warning: {self.queue_note}")
         if self.rollups_refreshed:
@@ -90,33 +122,70 @@ class ForgetReport:
         return out
 
 
-def _find_sessions(store: Store, who: str) -> list[str]:
-    """The sessions ``Store.delete_participant`` will delete, found without deleting."""
-    rows = store.fetch(
-        "SELECT session_id FROM sessions WHERE participant_identity = ? "
-        "OR LOWER(user_email) = LOWER(?) "
-        "UNION SELECT session_id FROM leads WHERE LOWER(email) = LOWER(?)",
-        [who, who, who],
-    )
-    return sorted({str(r["session_id"]) for r in rows})
+def subject_for(who: str) -> Subject:
+    """A bare identifier: an email, a phone number, or a participant identity (or email)."""
+    text = who.strip()
+    if "@" in text:
+        return Subject.of(emails=[text], identities=[text])
+    digits = sum(c.isdigit() for c in text)
+    if digits >= 7 and digits >= len(text.replace(" ", "")) * 0.6:
+        return Subject.of(phones=[text])
+    return Subject.of(identities=[text])
 
 
-def _record_outbox(outbox: Path, who: str, session_ids: list[str], at: str) -> int:
-    """One pending deletion per person, for the destinations' sinks to drain."""
+def _record_outbox(outbox: Path, key: str, session_ids: list[str], at: str) -> int:
+    """One pending deletion per person, for the destinations' sinks to drain.
+
+    Only what a destination needs to find its copy: the hashed identifier and hashed session
+    ids (destinations keyed by the plain value look it up in their own data by hashing).
+    """
     outbox.parent.mkdir(parents=True, exist_ok=True)
-    key = subject_hash(who)
     if outbox.exists():
         for raw in outbox.read_text(encoding="utf-8").splitlines():
             if raw.strip() and json.loads(raw).get("subject") == key:
                 return 0
-    entry = {"subject": key, "who": who, "session_ids": session_ids, "at": at, "status": "pending"}
+    entry = {
+        "subject": key,
+        "session_hashes": session_hashes(session_ids),
+        "at": at,
+        "status": "pending",
+    }
     with open(outbox, "a", encoding="utf-8") as fh:
         fh.write(json.dumps(entry, sort_keys=True) + "\n")
     return 1
 
 
+def pending_deletions(outbox: Path) -> list[dict[str, Any]]:
+    """What destinations still owe (for the sinks' dispatcher)."""
+    if not outbox.exists():
+        return []
+    return [json.loads(x) for x in outbox.read_text(encoding="utf-8").splitlines() if x.strip()]
+
+
+def confirm_deletion(outbox: Path, subject: str) -> bool:
+    """A destination confirmed: the entry leaves the outbox (rewritten atomically)."""
+    entries = pending_deletions(outbox)
+    kept = [e for e in entries if e.get("subject") != subject]
+    if len(kept) == len(entries):
+        return False
+    tmp = outbox.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(e, sort_keys=True) + "\n" for e in kept), encoding="utf-8")
+    tmp.replace(outbox)
+    return True
+
+
+def _check_ready(store: Store, queue: object | None) -> None:
+    if queue is not None and not can_purge(queue):
+        raise ForgetError(f"forget: the {type(queue).__name__} backend cannot purge messages")
+    ping = getattr(queue, "ping", None)
+    if callable(ping) and not ping():
+        raise ForgetError(f"forget: queue {queue!r} is not reachable; nothing was deleted")
+    if not store.ping():
+        raise ForgetError(f"forget: store {store.url} is not reachable; nothing was deleted")
+
+
 def forget(
-    who: str,
+    who: str | Subject,
     *,
     store: Store,
     raw: RawStore | None,
@@ -128,30 +197,44 @@ def forget(
     clock: Clock = SYSTEM,
     refresh_dashboard: bool = True,
 ) -> ForgetReport:
-    needle = who.strip()
-    if not needle or len(needle) < 3:
-        raise ForgetError("forget: give an email or participant id of at least 3 characters")
-    if queue is not None and not can_purge(queue):
-        raise ForgetError(f"forget: the {type(queue).__name__} backend cannot purge messages")
-    ping = getattr(queue, "ping", None)
-    if callable(ping) and not ping():
-        raise ForgetError(f"forget: queue {queue!r} is not reachable; nothing was deleted")
-    if not store.ping():
-        raise ForgetError(f"forget: store {store.url} is not reachable; nothing was deleted")
-
-    report = ForgetReport(subject_hash(needle))
-    ids = set(_find_sessions(store, needle))
+    subject = subject_for(who) if isinstance(who, str) else who
+    label = (
+        who
+        if isinstance(who, str)
+        else "|".join(sorted(subject.lookup_keys) + sorted(subject.phones))
+    )
+    if len(label.strip()) < 3:
+        raise ForgetError("forget: give an email, phone or participant id of at least 3 characters")
+    _check_ready(store, queue)
+    report = ForgetReport(subject_hash(label))
+    found = ScrubReport()
+    own = own_sessions(store, subject)
+    learn_from_warehouse(store, subject, own)
     if raw is not None:
-        report.raw_files = forget_raw(raw, ids, [needle])
+        own |= scan_raw(raw, subject, own)
+        forget_in_raw(raw, subject, own, found)
     if archive is not None:
-        gone = delete_where(archive, [needle], ids)
-        report.archive_rows, report.archive_files = gone.rows, gone.files
+        forget_in_archive(archive, subject, own, found)
     if queue is not None:
-        purged = purge_queue(queue, lambda sid, payload: sid in ids or mentions(payload, [needle]))
+        purged = purge_queue(
+            queue,
+            lambda sid, payload: (
+                sid in own or subject.mentioned_in(payload.decode("utf-8", "replace"))
+            ),
+        )
         report.queue_messages, report.queue_note = purged.session_ids, purged.note
-    deletion = store.delete_participant(needle)
-    report.session_ids = sorted(ids | set(deletion.session_ids))
-    report.table_rows = dict(deletion.rows)
+    # Scrub others' calls before deleting the person's own, whose rows name them too.
+    delete_own(store, own, found)
+    scrub_warehouse(store, subject, found)
+    report.session_ids = sorted(own)
+    report.table_rows = dict(found.rows_deleted)
+    report.raw_files = sorted(found.raw_deleted)
+    report.raw_rewritten = sorted(found.raw_rewritten)
+    report.archive_rows = found.archive_deleted
+    report.archive_scrubbed = found.archive_scrubbed
+    report.archive_files = sorted(found.archive_files)
+    report.rows_scrubbed = dict(found.rows_scrubbed)
+    report.mentioning_sessions = len(found.mentioning_sessions)
     if refresh_dashboard:
         from callscope.store.rollups import refresh_rollups
 
@@ -159,13 +242,16 @@ def forget(
         # before this rebuild leaves nothing to delete the second time, only this to do.
         refresh_rollups(store, full=True)
         report.rollups_refreshed = True
-    found = sorted(set(report.session_ids) | set(report.queue_messages))
+    touched = sorted(own | set(report.queue_messages))
     if report.removed_anything:
-        report.outbox_entries = _record_outbox(outbox, needle, found, clock.now().isoformat())
+        report.outbox_entries = _record_outbox(
+            outbox, report.who_hash, touched, clock.now().isoformat()
+        )
     audit.append(
         "forget",
         actor=actor,
         target=report.who_hash,
-        details={k: v for k, v in report.as_dict().items() if k != "subject"},
+        details={k: v for k, v in report.as_dict().items() if k not in ("subject", "sessions")}
+        | {"sessions": session_hashes(report.session_ids)},
     )
     return report

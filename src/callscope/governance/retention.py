@@ -24,10 +24,11 @@ from typing import Any
 from callscope.governance.audit import AuditLog
 from callscope.governance.clock import SYSTEM, Clock
 from callscope.governance.locations import archive_with_day
-from callscope.governance.redact import redact_text, redact_value
+from callscope.governance.redact import redact_record, redact_text, redact_value
 from callscope.profile.model import Retention
 from callscope.store.archive import Archive
 from callscope.store.base import Store
+from callscope.store.raw import RawStore
 
 METRICS_DAILY_DDL = (
     "CREATE TABLE IF NOT EXISTS metrics_daily (day DATE NOT NULL, metric TEXT, component TEXT, "
@@ -46,6 +47,9 @@ class RetentionReport:
     redacted_turns: int = 0
     redacted_tool_calls: int = 0
     redacted_summaries: int = 0
+    redacted_analyses: int = 0
+    redacted_identities: int = 0
+    redacted_raw: int = 0
     archived_sessions: list[str] = field(default_factory=list)
     archived_rows: int = 0
     archive_files: list[str] = field(default_factory=list)
@@ -59,6 +63,9 @@ class RetentionReport:
             self.redacted_turns
             or self.redacted_tool_calls
             or self.redacted_summaries
+            or self.redacted_analyses
+            or self.redacted_identities
+            or self.redacted_raw
             or self.archived_rows
             or self.metric_rows
         )
@@ -73,6 +80,9 @@ class RetentionReport:
             "redacted_turns": self.redacted_turns,
             "redacted_tool_calls": self.redacted_tool_calls,
             "redacted_summaries": self.redacted_summaries,
+            "redacted_analyses": self.redacted_analyses,
+            "redacted_identities": self.redacted_identities,
+            "redacted_raw_records": self.redacted_raw,
             "archived_sessions": len(self.archived_sessions),
             "archived_rows": self.archived_rows,
             "archive_files": self.archive_files,
@@ -87,7 +97,8 @@ class RetentionReport:
             f"retention at {self.now.isoformat()} ({'dry run' if self.dry_run else 'applied'})",
             f"  PII redaction (calls before {self.pii_cutoff.date()}): {verb} redact "
             f"{self.redacted_turns} turns, {self.redacted_tool_calls} tool calls, "
-            f"{self.redacted_summaries} summaries",
+            f"{self.redacted_summaries} summaries, {self.redacted_analyses} analyses, "
+            f"{self.redacted_identities} caller emails/names, {self.redacted_raw} raw records",
             f"  transcripts (calls before {self.transcripts_cutoff.date()}): {verb} archive "
             f"{self.archived_rows} turns of {len(self.archived_sessions)} calls",
             f"  metrics (before {self.metrics_cutoff.date()}): {verb} fold "
@@ -159,6 +170,83 @@ def _redact_pii(store: Store, report: RetentionReport, dry_run: bool) -> None:
                 )
 
 
+def _redact_analysis(store: Store, report: RetentionReport, dry_run: bool) -> None:
+    """Evidence quotes and extracted fields in the analysis JSON, and who the caller was."""
+    cutoff = report.pii_cutoff
+    for table, key_cols, col in (
+        ("sessions", ("session_id",), "analysis"),
+        ("analysis_results", ("session_id", "module", "analyzer_version"), "result"),
+    ):
+        keys = ", ".join(f"x.{k}" for k in key_cols)
+        rows = store.fetch(
+            f"SELECT {keys}, CAST(x.{col} AS TEXT) AS body FROM {table} x JOIN sessions s "
+            f"ON s.session_id = x.session_id WHERE s.started_at < ? AND x.{col} IS NOT NULL",
+            [cutoff],
+        )
+        for row in rows:
+            old = json.loads(row["body"])
+            new = redact_value(old)
+            if new == old:
+                continue
+            report.redacted_analyses += 1
+            if not dry_run:
+                where = " AND ".join(f"{k} = ?" for k in key_cols)
+                store.execute(
+                    f"UPDATE {table} SET {col} = CAST(? AS JSON) WHERE {where}",
+                    [_as_json(new), *(row[k] for k in key_cols)],
+                )
+    for table, cols in (("sessions", ("user_email", "user_name")), ("leads", ("email", "name"))):
+        present = " OR ".join(f"x.{c} IS NOT NULL" for c in cols)
+        rows = store.fetch(
+            f"SELECT x.session_id FROM {table} x JOIN sessions s ON s.session_id = x.session_id "
+            f"WHERE s.started_at < ? AND ({present})",
+            [cutoff],
+        )
+        report.redacted_identities += len(rows)
+        if rows and not dry_run:
+            sets = ", ".join(f"{c} = NULL" for c in cols)
+            store.execute(
+                f"UPDATE {table} SET {sets} WHERE session_id IN "
+                f"(SELECT session_id FROM sessions WHERE started_at < ?)",
+                [cutoff],
+            )
+
+
+def _redact_raw(raw: RawStore | None, report: RetentionReport, dry_run: bool) -> None:
+    """Original records of old calls rewritten through ``redact_record`` (same key)."""
+    if raw is None:
+        return
+    import gzip
+
+    import orjson
+
+    last_day = (report.pii_cutoff - timedelta(days=1)).date()
+    for obj in raw.iter(until=last_day):
+        try:
+            data = orjson.loads(obj.data)
+        except orjson.JSONDecodeError:
+            continue
+        if not isinstance(data, dict):
+            continue
+        new = redacted_original(data)
+        if new == data:
+            continue
+        report.redacted_raw += 1
+        if not dry_run:
+            blob = orjson.dumps(new, option=orjson.OPT_SORT_KEYS)
+            raw.objects.put(obj.key, gzip.compress(blob, mtime=0), "application/gzip")
+
+
+def redacted_original(data: dict[str, Any]) -> dict[str, Any]:
+    """A raw record as kept after the PII period: text redacted, the caller's contact gone."""
+    out = redact_record(data)
+    participant = out.get("participant")
+    if isinstance(participant, dict):
+        kept = {k: v for k, v in participant.items() if k not in ("email", "name", "metadata")}
+        out["participant"] = kept
+    return out
+
+
 def _archive_transcripts(
     store: Store, archive: Archive | None, report: RetentionReport, dry_run: bool
 ) -> None:
@@ -214,6 +302,7 @@ def run_retention(
     dry_run: bool = False,
     actor: str = "cli",
     refresh_dashboard: bool = True,
+    raw: RawStore | None = None,
 ) -> RetentionReport:
     """Apply ``retention``; ``archive`` (``open_archive(url)``) may be None for a dry run."""
     now = clock.now()
@@ -228,6 +317,8 @@ def run_retention(
         raise ValueError("retention: an archive is needed unless dry_run")
     try:
         _redact_pii(store, report, dry_run)
+        _redact_analysis(store, report, dry_run)
+        _redact_raw(raw, report, dry_run)
         _archive_transcripts(store, archive, report, dry_run)
         _fold_metrics(store, report, dry_run)
         if refresh_dashboard and not dry_run and report.changed:

@@ -31,7 +31,7 @@ from callscope.contract.errors import RecordError
 from callscope.contract.parse import canonical_payload, decode_json, validate_record
 from callscope.contract.record import MAX_RECORD_BYTES
 from callscope.ingest import metrics
-from callscope.ingest.auth import AuthError, RateLimiter, TokenAuth
+from callscope.ingest.auth import AuthError, FailureThrottle, RateLimiter, TokenAuth
 from callscope.ingest.body import BodyError, content_encoding, read_capped
 from callscope.ingest.livekit import ENDING_EVENTS, RoomTracker, WebhookError, verify_webhook
 from callscope.priority import priority_for
@@ -162,19 +162,30 @@ class _Committer:
                     entry = self._pending.pop(0)
                     group.append(entry)
                     size += len(entry[0])
-                flat = [p for items, _ in group for p in items]
-                try:
-                    results = await anyio.to_thread.run_sync(self._write, flat)
-                except Exception as exc:  # answered as 503 by each waiting request
-                    for _, fut in group:
-                        if not fut.done():
-                            fut.set_exception(exc)
-                    continue
-                start = 0
-                for items, fut in group:
-                    if not fut.done():
-                        fut.set_result(results[start : start + len(items)])
-                    start += len(items)
+                await self._commit(group)
+
+    async def _commit(
+        self, group: list[tuple[Sequence[_Prepared], asyncio.Future[list[EnqueueResult]]]]
+    ) -> None:
+        flat = [p for items, _ in group for p in items]
+        try:
+            results = await anyio.to_thread.run_sync(self._write, flat)
+        except Exception as exc:
+            if len(group) > 1 and not isinstance(exc, QueueUnavailable):
+                # One request's items must not fail its neighbours': commit each alone, so
+                # only the request that caused the failure sees it.
+                for entry in group:
+                    await self._commit([entry])
+                return
+            for _, fut in group:  # answered as 503 by each waiting request
+                if not fut.done():
+                    fut.set_exception(exc)
+            return
+        start = 0
+        for items, fut in group:
+            if not fut.done():
+                fut.set_result(results[start : start + len(items)])
+            start += len(items)
 
     async def close(self) -> None:
         if self._task is not None:
@@ -218,6 +229,7 @@ def create_app(
     """
     auth = TokenAuth(settings.ingest_tokens())
     limiter = RateLimiter(settings.rate_limit_per_minute)
+    failures = FailureThrottle()
     cap = settings.max_body_bytes
     chosen_profile = profile or load_profile(settings.profile)
     tracker: RoomTracker | None = None
@@ -294,9 +306,14 @@ def create_app(
     def _authorize(request: Request) -> str:
         client = request.client.host if request.client else None
         try:
+            failures.check(client)
             return auth.check(request.headers.get("authorization"), client)
         except AuthError as exc:
-            raise _ClientError(exc.status, exc.reason, exc.message) from None
+            if exc.status == 401:
+                failures.failed(client)
+            raise _ClientError(
+                exc.status, exc.reason, exc.message, retry_after=exc.retry_after
+            ) from None
 
     def _rate(name: str, cost: int) -> None:
         try:
@@ -352,6 +369,9 @@ def create_app(
         try:
             committer = get_committer()
             return await committer.submit(items)
+        except ValueError as exc:  # the queue refused an item (a check the record passed)
+            metrics.record_rejected("invalid", len(items))
+            raise _ClientError(422, "invalid", f"not accepted: {exc}") from None
         except QueueUnavailable as exc:
             metrics.record_rejected("queue_unavailable", len(items))
             raise _ClientError(

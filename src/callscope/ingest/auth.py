@@ -7,6 +7,7 @@ import ipaddress
 import math
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass
 
 
@@ -96,3 +97,47 @@ class RateLimiter:
             f"token {key!r}; retry in {wait}s",
             retry_after=wait,
         )
+
+
+class FailureThrottle:
+    """Refuse a client address for a while after ``limit`` failed logins within ``window_s``.
+
+    A wrong token costs nothing to try, so without this a sender can guess at full speed.
+    The address is ``request.client.host``: behind a proxy run uvicorn with
+    ``--forwarded-allow-ips`` so it is the caller's, not the proxy's.
+    """
+
+    def __init__(self, limit: int = 20, window_s: float = 60.0) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._failures: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def check(self, client: str | None) -> None:
+        """Raise :class:`AuthError` (429, with the seconds to wait) while ``client`` is barred."""
+        key = client or "?"
+        now = time.monotonic()
+        with self._lock:
+            q = self._failures.get(key)
+            if not q:
+                return
+            while q and now - q[0] > self.window_s:
+                q.popleft()
+            if len(q) < self.limit:
+                if not q:
+                    del self._failures[key]
+                return
+            wait = max(1, math.ceil(self.window_s - (now - q[0])))
+        raise AuthError(
+            429,
+            "too_many_failures",
+            f"too many failed authentications from this address; retry in {wait}s",
+            retry_after=wait,
+        )
+
+    def failed(self, client: str | None) -> None:
+        with self._lock:
+            q = self._failures.setdefault(client or "?", deque())
+            q.append(time.monotonic())
+            while len(q) > self.limit:
+                q.popleft()

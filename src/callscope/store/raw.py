@@ -1,12 +1,17 @@
 """The raw store: every original record, gzip-compressed, by day, so history can be reprocessed.
 
-Layout: ``YYYY/MM/DD/<session_id>.r<revision>.json.gz`` (the session id percent-encoded), on a
-local directory or S3-compatible storage. The bytes kept are exactly the payload received.
+Layout: ``YYYY/MM/DD/<name>.r<revision>.json.gz`` on a local directory or S3-compatible
+storage, where ``<name>`` is the session id percent-encoded, or ``=<sha256 of the id>`` when
+that would be long (file systems refuse names over 255 bytes; the schema allows 512-character
+ids, up to 4.6 KB percent-encoded). ``=`` never appears in a
+percent-encoded name, so the two forms cannot collide; a hashed record's id is read back from
+its payload. The bytes kept are exactly the payload received.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -16,6 +21,9 @@ from callscope.store.base import StoreError
 from callscope.store.objects import Objects, open_objects
 
 SUFFIX = ".json.gz"
+# Room for ".r<revision>.json.gz" (up to 30 bytes) inside a 255-byte file name.
+MAX_PLAIN_NAME = 200
+HASHED = "="
 
 
 @dataclass(frozen=True)
@@ -31,9 +39,34 @@ def _day(value: date | datetime) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
+def key_name(session_id: str) -> str:
+    """The file-name form of a session id: percent-encoded, or hashed when unsafe as a name."""
+    plain = quote(session_id, safe="")
+    if len(plain) <= MAX_PLAIN_NAME:
+        return plain
+    return HASHED + hashlib.sha256(session_id.encode("utf-8")).hexdigest()
+
+
 def raw_key(session_id: str, revision: int, day: date | datetime) -> str:
     d = _day(day)
-    return f"{d:%Y/%m/%d}/{quote(session_id, safe='')}.r{int(revision)}{SUFFIX}"
+    return f"{d:%Y/%m/%d}/{key_name(session_id)}.r{int(revision)}{SUFFIX}"
+
+
+def _payload_session_id(data: bytes) -> str | None:
+    import orjson
+
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    if isinstance(doc, dict) and isinstance(doc.get("record"), dict) and "session_id" not in doc:
+        doc = doc["record"]
+    if not isinstance(doc, dict):
+        return None
+    for k in ("session_id", "room", "job_id", "room_id"):  # a SessionReport has no session_id
+        if isinstance(doc.get(k), str):
+            return str(doc[k])
+    return None
 
 
 def parse_key(key: str) -> tuple[str, int, date] | None:
@@ -47,7 +80,7 @@ def parse_key(key: str) -> tuple[str, int, date] | None:
         day = date(int(parts[0]), int(parts[1]), int(parts[2]))
     except ValueError:
         return None
-    return unquote(name), int(rev), day
+    return (name if name.startswith(HASHED) else unquote(name)), int(rev), day
 
 
 class RawStore:
@@ -100,16 +133,21 @@ class RawStore:
                 data = gzip.decompress(blob)
             except (OSError, EOFError) as exc:
                 raise StoreError(f"{self.url}{key}: corrupt gzip object: {exc}") from None
+            if sid.startswith(HASHED):
+                sid = _payload_session_id(data) or sid
             yield RawObject(sid, rev, day, key, data)
 
     def delete(self, session_id: str, day: date | datetime | None = None) -> int:
         """Remove every revision of a session (only that ``day`` when given, faster on S3)."""
-        name = quote(session_id, safe="") + ".r"
+        # Both forms: records stored before ids were hashed keep their percent-encoded names.
+        names = {key_name(session_id) + ".r", quote(session_id, safe="") + ".r"}
         prefix = f"{_day(day):%Y/%m/%d}/" if day is not None else ""
         doomed = []
         for key in self.objects.keys(prefix):
             parsed = parse_key(key)
-            if parsed and parsed[0] == session_id and key.rsplit("/", 1)[-1].startswith(name):
+            base = key.rsplit("/", 1)[-1]
+            same = parsed is not None and (parsed[0].startswith(HASHED) or parsed[0] == session_id)
+            if same and any(base.startswith(n) for n in names):
                 doomed.append(key)
         return self.objects.delete(doomed) if doomed else 0
 
