@@ -25,6 +25,7 @@ from callscope.governance.audit import AuditLog
 from callscope.governance.clock import SYSTEM, Clock
 from callscope.governance.locations import delete_where, forget_raw, mentions
 from callscope.governance.queue_purge import can_purge, purge_queue
+from callscope.sinks.erasure import queue_forget
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
@@ -149,6 +150,7 @@ def forget(
     if queue is not None:
         purged = purge_queue(queue, lambda sid, payload: sid in ids or mentions(payload, [needle]))
         report.queue_messages, report.queue_note = purged.session_ids, purged.note
+    queue_forget(store, needle, ids)  # destinations that received the person (sinks drain it)
     deletion = store.delete_participant(needle)
     report.session_ids = sorted(ids | set(deletion.session_ids))
     report.table_rows = dict(deletion.rows)

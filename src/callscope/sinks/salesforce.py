@@ -236,8 +236,9 @@ class SalesforceSink:
         )
         return self._sf
 
-    def _call(self, fn: Callable[[Salesforce], Any]) -> Any:
-        """Run ``fn`` against the org: one re-login and retry on 401, limits read after."""
+    def _check_pause(self) -> None:
+        """Defer new work while the org's API usage is near its limit (a started call finishes:
+        half a delivery would leave the Lead updated and its Voice_Call__c missing)."""
         if self._clock() < self._paused_until:
             wait = self._paused_until - self._clock()
             raise SinkError(
@@ -247,6 +248,9 @@ class SalesforceSink:
                 retry_after=wait,
                 defer=True,
             )
+
+    def _call(self, fn: Callable[[Salesforce], Any]) -> Any:
+        """Run ``fn`` against the org: one re-login and retry on 401, limits read after."""
         try:
             try:
                 result = fn(self._sf or self._login())
@@ -325,6 +329,7 @@ class SalesforceSink:
                 f"salesforce: session {event.session_id} has no email to match a Lead",
                 retryable=False,
             )
+        self._check_pause()
         found = self._lookup(event)
         self.composite(self._writes(event, found))
 
@@ -415,6 +420,7 @@ class SalesforceSink:
         """Remove what callscope wrote about a person: Voice_Call__c and Tasks of their sessions
         deleted, their Lead/Contact's mapped fields cleared (``erase: delete``: Leads callscope
         created are deleted; Contacts are always only cleared)."""
+        self._check_pause()
         d = self.dest
         subs: list[dict[str, Any]] = []
         for i, sid in enumerate(request.session_ids):
@@ -479,3 +485,52 @@ def _sub_error(r: Mapping[str, Any]) -> SinkError:
     return SinkError(
         f"salesforce: {r.get('referenceId')}: HTTP {status}: {detail}", retryable=retryable
     )
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    sobject: str
+    field: str
+    status: str  # ok | missing | wrong_type
+    detail: str = ""
+
+
+def check_fields(sink: SalesforceSink) -> list[FieldCheck]:
+    """The field maps against the org's describe(): what is missing or of the wrong type."""
+    from callscope.sinks.field_map import COMPATIBLE_TYPES
+
+    d = sink.dest
+    plan: list[tuple[str, dict[str, Any]]] = [("Lead", dict(d.lead_map()))]
+    if d.contact_first:
+        plan.append(("Contact", dict(d.lead_map())))
+    if d.voice_call:
+        calls: dict[str, Any] = dict(d.call_map())
+        calls[d.voice_call_external_id] = None
+        plan.append((d.voice_call_object, calls))
+    if d.task.enabled:
+        plan.append(("Task", {TASK_KEY: None}))
+    out: list[FieldCheck] = []
+    for sobject, rules in plan:
+        try:
+            org = sink.describe(sobject)
+        except SinkError as exc:
+            out += [FieldCheck(sobject, name, "missing", str(exc)) for name in rules]
+            continue
+        for name, rule in rules.items():
+            meta = org.get(name)
+            if meta is None:
+                out.append(FieldCheck(sobject, name, "missing", "not in the org"))
+                continue
+            allowed = COMPATIBLE_TYPES.get(rule.format, frozenset()) if rule else frozenset()
+            if allowed and meta.get("type") not in allowed:
+                out.append(
+                    FieldCheck(
+                        sobject,
+                        name,
+                        "wrong_type",
+                        f"{rule.format} needs {'/'.join(sorted(allowed))}; org has {meta.get('type')}",
+                    )
+                )
+                continue
+            out.append(FieldCheck(sobject, name, "ok", str(meta.get("type"))))
+    return out
