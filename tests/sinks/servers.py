@@ -1,10 +1,11 @@
 """Local stand-ins for the services callscope delivers to, speaking their documented wire shapes.
 
-Slack incoming webhooks (plain-text ``ok`` / error bodies, 429 + Retry-After), the Salesforce
+Slack incoming webhooks (plain-text ``ok`` / error bodies, 429 + Retry-After); the Salesforce
 REST API (OAuth token endpoint, describe, SOQL, sObject create/update/delete, upsert by
-external id, Composite, 401 INVALID_SESSION_ID, Sforce-Limit-Info), the Amplitude HTTP V2 API
-(``/2/httpapi`` with insert_id deduplication) and its user deletion API, the PagerDuty Events API v2 (``/v2/enqueue``, 202 / 400 "invalid event"),
-a signature-checking webhook receiver, and an SMTP server (aiosmtpd).
+external id, Composite, 401 INVALID_SESSION_ID, Sforce-Limit-Info); the Amplitude HTTP V2 API
+(``/2/httpapi`` with insert_id deduplication) and its user deletion API; the PagerDuty Events
+API v2 (``/v2/enqueue``, 202 / 400 "invalid event"); a signature-checking webhook receiver;
+and an SMTP server (aiosmtpd).
 """
 
 from __future__ import annotations
@@ -364,9 +365,7 @@ def _query(state: SalesforceState, soql: str) -> Reply:
     if "LIMIT 1" in soql:
         hits = hits[:1]
     cols = [c.strip() for c in m.group("cols").split(",")]
-    records = [
-        {"attributes": {"type": sobject}, **{c: r.get(c) for c in cols}} for r in hits
-    ]
+    records = [{"attributes": {"type": sobject}, **{c: r.get(c) for c in cols}} for r in hits]
     return _json(200, {"totalSize": len(records), "done": True, "records": records})
 
 
@@ -441,7 +440,9 @@ def _composite(state: SalesforceState, body: dict[str, Any], version: str) -> Re
         ref = sub["referenceId"]
         if failed and body.get("allOrNone"):
             halted = [{"errorCode": "PROCESSING_HALTED", "message": "not processed"}]
-            out.append({"body": halted, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref})
+            out.append(
+                {"body": halted, "httpHeaders": {}, "httpStatusCode": 400, "referenceId": ref}
+            )
             continue
         url = urlsplit(_resolve(sub["url"], results))
         prefix = f"/services/data/{version}/"
@@ -457,7 +458,9 @@ def _composite(state: SalesforceState, body: dict[str, Any], version: str) -> Re
             )
         parsed = json.loads(raw) if raw else None
         results[ref] = parsed if isinstance(parsed, dict) else {}
-        out.append({"body": parsed, "httpHeaders": {}, "httpStatusCode": status, "referenceId": ref})
+        out.append(
+            {"body": parsed, "httpHeaders": {}, "httpStatusCode": status, "referenceId": ref}
+        )
         failed = failed or status >= 300
     if failed and body.get("allOrNone"):
         state.objects = snapshot  # rolled back: nothing of the request remains
@@ -468,9 +471,7 @@ def _composite(state: SalesforceState, body: dict[str, Any], version: str) -> Re
     return _json(200, {"compositeResponse": out})
 
 
-def _data(
-    state: SalesforceState, method: str, rest: list[str], query: str, body: Any
-) -> Reply:
+def _data(state: SalesforceState, method: str, rest: list[str], query: str, body: Any) -> Reply:
     if rest == ["query"] and method == "GET":
         return _query(state, parse_qs(query)["q"][0])
     if len(rest) >= 2 and rest[0] == "sobjects":
@@ -541,7 +542,11 @@ def _amp_ingest(req: Request, state: AmplitudeState) -> Reply:
         if not isinstance(e.get("time", 0), int):
             return _json(
                 400,
-                {"code": 400, "error": "Invalid field", "events_with_invalid_fields": {"time": [i]}},
+                {
+                    "code": 400,
+                    "error": "Invalid field",
+                    "events_with_invalid_fields": {"time": [i]},
+                },
             )
     for e in events:
         key = (str(e.get("user_id") or e.get("device_id")), str(e.get("insert_id") or id(e)))

@@ -178,7 +178,9 @@ def test_salesforce_missing_org_field_fails_naming_it_and_writes_nothing(h, real
     assert sf(h).records("Lead") == [] and sf(h).records("Voice_Call__c") == []
 
 
-def test_salesforce_missing_field_skip_mode_sends_the_rest(ca_file, server_tls, real_events) -> None:  # type: ignore[no-untyped-def]
+def test_salesforce_missing_field_skip_mode_sends_the_rest(
+    ca_file, server_tls, real_events
+) -> None:  # type: ignore[no-untyped-def]
     from tests.sinks import servers
     from tests.sinks.conftest import salesforce_sink
 
@@ -278,7 +280,9 @@ def test_salesforce_needs_an_email(h, real_events) -> None:  # type: ignore[no-u
     assert not info.value.retryable
 
 
-def test_salesforce_task_owner_and_due_date_follow_the_rules(ca_file, server_tls, real_events) -> None:  # type: ignore[no-untyped-def]
+def test_salesforce_task_owner_and_due_date_follow_the_rules(
+    ca_file, server_tls, real_events
+) -> None:  # type: ignore[no-untyped-def]
     from tests.sinks import servers
     from tests.sinks.conftest import salesforce_sink
 
@@ -338,21 +342,25 @@ def test_amplitude_sends_the_strategy_events_and_identify(h, real_events) -> Non
     assert {e["event_properties"]["results_found"] for e in sent} <= {True, False}
     meetings = amp.by_type("sales_meeting_booked")
     if event.analysis["tools"]["meeting_booked"]:
-        assert meetings[0]["event_properties"]["preferred_date"] == (
-            event.analysis["tools"]["meeting"]["date"]
+        assert (
+            meetings[0]["event_properties"]["preferred_date"]
+            == (event.analysis["tools"]["meeting"]["date"])
         )
     else:
         assert meetings == []
     (quality,) = amp.by_type("conversation_quality_measured")
-    assert quality["event_properties"]["interruption_count"] == (
-        event.analysis["quality"]["interruptions"]
+    assert (
+        quality["event_properties"]["interruption_count"]
+        == (event.analysis["quality"]["interruptions"])
     )
-    assert quality["event_properties"]["natural_ending"] == (
-        event.analysis["quality"]["natural_ending"]
+    assert (
+        quality["event_properties"]["natural_ending"]
+        == (event.analysis["quality"]["natural_ending"])
     )
     (latency,) = amp.by_type("latency_measured")
-    assert latency["event_properties"]["p95_latency_ms"] == (
-        event.analysis["performance"]["e2e_latency_ms"]["p95"]
+    assert (
+        latency["event_properties"]["p95_latency_ms"]
+        == (event.analysis["performance"]["e2e_latency_ms"]["p95"])
     )
     assert latency["event_properties"]["total_tokens"] == event.total_tokens
     features = event.analysis.get("insights", {}).get("feature_requests", [])
@@ -436,8 +444,6 @@ def test_amplitude_429_and_5xx_are_retryable(h, real_events, status) -> None:  #
     with pytest.raises(SinkError) as info:
         h.sink.deliver(lead(real_events))
     assert info.value.retryable
-
-
 
 
 # -- PagerDuty -------------------------------------------------------------------------------

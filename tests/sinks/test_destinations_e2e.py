@@ -138,7 +138,9 @@ def test_every_call_reaches_amplitude_with_all_its_events(
     assert len(world.amp.by_type("sales_meeting_booked")) == booked > 0
     assert len(world.amp.by_type("conversation_quality_measured")) == len(analyses)
     assert len(world.amp.by_type("latency_measured")) == len(analyses)
-    features = sum(len(a.get("insights", {}).get("feature_requests", [])) for a in analyses.values())
+    features = sum(
+        len(a.get("insights", {}).get("feature_requests", [])) for a in analyses.values()
+    )
     assert len(world.amp.by_type("feature_discussed")) == features
     assert len(world.amp.by_type("$identify")) == len(analyses)
     for e in sessions:

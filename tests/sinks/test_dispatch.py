@@ -287,8 +287,12 @@ def test_amplitude_receives_every_call_other_lead_sinks_qualified_ones(
     finally:
         h.sink.close()
         h.stop()
-    calls = int(store.fetch("SELECT COUNT(*) n FROM sessions s JOIN leads l USING (session_id)")[0]["n"])
-    qualified = int(store.fetch("SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1','tier_2')")[0]["n"])
+    calls = int(
+        store.fetch("SELECT COUNT(*) n FROM sessions s JOIN leads l USING (session_id)")[0]["n"]
+    )
+    qualified = int(
+        store.fetch("SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1','tier_2')")[0]["n"]
+    )
     assert calls > qualified
     assert stats.delivered == calls and len(h.received()) == calls
 

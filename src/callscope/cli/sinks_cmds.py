@@ -224,8 +224,10 @@ def describe_cmd(
         _close_all(sinks)
     bad = [c for c in checks if c.status != "ok"]
     if as_json:
-        rows = [{"object": c.sobject, "field": c.field, "status": c.status, "detail": c.detail}
-                for c in checks]
+        rows = [
+            {"object": c.sobject, "field": c.field, "status": c.status, "detail": c.detail}
+            for c in checks
+        ]
         typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
     else:
         table = Table("object", "field", "status", "detail")

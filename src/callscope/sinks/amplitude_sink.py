@@ -202,8 +202,9 @@ class AmplitudeSink:
         except httpx.HTTPError as exc:
             raise SinkError(f"amplitude: {type(exc).__name__}: {exc}", retryable=True) from None
         if resp.status_code >= 300:
-            raise http_error("amplitude", resp.status_code, resp.text, resp.headers.get("Retry-After"))
+            raise http_error(
+                "amplitude", resp.status_code, resp.text, resp.headers.get("Retry-After")
+            )
 
     def close(self) -> None:
         self._client.shutdown()
-

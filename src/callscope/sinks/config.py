@@ -181,9 +181,7 @@ class AmplitudeDest(_Strict):
     deletion_url: str = "https://amplitude.com/api/2/deletions/users"
     timeout_s: float = Field(default=15.0, gt=0)
     events: dict[str, AmplitudeEvent] = Field(default_factory=dict)  # over the defaults
-    user_properties: dict[str, str] = Field(
-        default_factory=lambda: dict(AMPLITUDE_USER_PROPERTIES)
-    )
+    user_properties: dict[str, str] = Field(default_factory=lambda: dict(AMPLITUDE_USER_PROPERTIES))
 
     @model_validator(mode="after")
     def _known_events(self) -> AmplitudeDest:

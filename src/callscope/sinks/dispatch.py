@@ -27,6 +27,7 @@ from typing import Any
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from callscope.sinks import erasure
 from callscope.sinks.base import (
     ErasingSink,
     ErasureRequest,
@@ -37,7 +38,6 @@ from callscope.sinks.base import (
     alert_event_from_row,
     lead_event_from_row,
 )
-from callscope.sinks import erasure
 from callscope.sinks.config import SEVERITY_RANK, Route, SinksConfig
 from callscope.store.base import Store
 
@@ -323,6 +323,7 @@ class Dispatcher:
 
     def erase(self, sink: Sink, request: ErasureRequest, before: int) -> Delivery:
         """One erasure request with the deliveries' retries; identifiers dropped once done."""
+        error: str | None
         if not isinstance(sink, ErasingSink):
             status, attempts, error = "unsupported", before, f"{sink.name} cannot delete data"
             next_at = None

@@ -7,7 +7,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from callscope.sinks.base import Sink
-from callscope.sinks.field_map import Labeler, title_label
 from callscope.sinks.config import (
     AmplitudeDest,
     EmailDest,
@@ -18,6 +17,7 @@ from callscope.sinks.config import (
     WebhookDest,
     secret,
 )
+from callscope.sinks.field_map import Labeler, title_label
 
 if TYPE_CHECKING:
     from callscope.sinks.salesforce import Credentials

@@ -229,9 +229,9 @@ COMPATIBLE_TYPES: dict[str, frozenset[str]] = {
 }
 
 
-def merged(default: Mapping[str, FieldRule], override: Mapping[str, FieldRule | None]) -> dict[
-    str, FieldRule
-]:
+def merged(
+    default: Mapping[str, FieldRule], override: Mapping[str, FieldRule | None]
+) -> dict[str, FieldRule]:
     """The default map with the configured entries replacing (or, as ``null``, removing) keys."""
     out = dict(default)
     for name, rule in override.items():
@@ -242,11 +242,16 @@ def merged(default: Mapping[str, FieldRule], override: Mapping[str, FieldRule | 
     return out
 
 
+def _section(analysis: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = analysis.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
 def call_context(event: LeadEvent, **extra: Any) -> dict[str, Any]:
     """What map paths read: the analysis output plus ``call.*``, the call's own facts."""
     analysis = event.analysis
-    quality = analysis.get("quality") if isinstance(analysis.get("quality"), Mapping) else {}
-    insights = analysis.get("insights") if isinstance(analysis.get("insights"), Mapping) else {}
+    quality: Mapping[str, Any] = _section(analysis, "quality")
+    insights: Mapping[str, Any] = _section(analysis, "insights")
     call: dict[str, Any] = {
         "session_id": event.session_id,
         "revision": event.revision,

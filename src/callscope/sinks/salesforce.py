@@ -1,4 +1,4 @@
-"""Salesforce through ``simple_salesforce``: the strategy's Lead/Contact fields, Voice_Call__c, Task.
+"""Salesforce via ``simple_salesforce``: the strategy's Lead/Contact fields, Voice_Call__c, Task.
 
 One delivery is two round trips of the Composite API: a lookup (the Contact and the open Lead
 with the caller's email, and the session's follow-up Task if one exists), then one
@@ -22,6 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import requests
 import structlog
@@ -226,7 +227,9 @@ class SalesforceSink:
                 retryable=status >= 500 or status == 429,
             ) from None
         except requests.RequestException as exc:
-            raise SinkError(f"salesforce: login: {type(exc).__name__}: {exc}", retryable=True) from None
+            raise SinkError(
+                f"salesforce: login: {type(exc).__name__}: {exc}", retryable=True
+            ) from None
         self.logins += 1
         self._sf = Salesforce(
             session_id=token,
@@ -340,7 +343,9 @@ class SalesforceSink:
                 "ORDER BY CreatedDate DESC LIMIT 1",
                 event.email,
             ),
-            "task": format_soql(f"SELECT Id FROM Task WHERE {TASK_KEY} = {{}} LIMIT 1", event.session_id),
+            "task": format_soql(
+                f"SELECT Id FROM Task WHERE {TASK_KEY} = {{}} LIMIT 1", event.session_id
+            ),
         }
         if self.dest.contact_first:
             queries["contact"] = format_soql(
@@ -348,7 +353,7 @@ class SalesforceSink:
                 event.email,
             )
         subs = [
-            {"method": "GET", "url": f"/query?q={requests.utils.quote(q)}", "referenceId": ref}
+            {"method": "GET", "url": f"/query?q={quote(q)}", "referenceId": ref}
             for ref, q in queries.items()
         ]
         out: dict[str, str | None] = {}
@@ -448,7 +453,7 @@ class SalesforceSink:
         for email in request.emails:
             for sobject, extra in (("Lead", ", LeadSource"), ("Contact", "")):
                 q = format_soql(f"SELECT Id{extra} FROM {sobject} WHERE Email = {{}}", email)
-                res = self._call(lambda sf, q=q: sf.query_all(q))
+                res = self._query_all(q)
                 for rec in res.get("records") or []:
                     out.append((sobject, str(rec["Id"]), rec.get("LeadSource")))
         return out
@@ -457,8 +462,12 @@ class SalesforceSink:
         if not session_ids:
             return []
         q = format_soql(f"SELECT Id FROM Task WHERE {TASK_KEY} IN {{}}", list(session_ids))
-        res = self._call(lambda sf: sf.query_all(q))
+        res = self._query_all(q)
         return [str(r["Id"]) for r in res.get("records") or []]
+
+    def _query_all(self, soql: str) -> dict[str, Any]:
+        result: dict[str, Any] = self._call(lambda sf: sf.query_all(soql))
+        return result
 
     def close(self) -> None:
         self._session.close()
@@ -528,7 +537,8 @@ def check_fields(sink: SalesforceSink) -> list[FieldCheck]:
                         sobject,
                         name,
                         "wrong_type",
-                        f"{rule.format} needs {'/'.join(sorted(allowed))}; org has {meta.get('type')}",
+                        f"{rule.format} needs {'/'.join(sorted(allowed))}; "
+                        f"org has {meta.get('type')}",
                     )
                 )
                 continue
