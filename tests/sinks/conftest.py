@@ -85,19 +85,21 @@ def store(warehouse_file: Path, tmp_path: Path) -> Iterator[Store]:
 def real_events(warehouse_file: Path) -> dict[str, Event]:
     """One real alert and one real qualified lead, read back from the warehouse."""
     from callscope.sinks.base import alert_event_from_row, lead_event_from_row
-    from callscope.sinks.dispatch import LEAD_COLUMNS
+    from callscope.sinks.dispatch import LEAD_COLUMNS, enrich
 
     s = open_store(f"duckdb:///{warehouse_file}", read_only=True)
     try:
         alert = s.fetch("SELECT * FROM alerts_history WHERE rule = 'hot_lead' ORDER BY id LIMIT 1")
         lead = s.fetch(
             f"SELECT {LEAD_COLUMNS} FROM sessions s JOIN leads l ON l.session_id = s.session_id "
-            "WHERE l.tier = 'tier_1' AND l.email IS NOT NULL ORDER BY s.session_id LIMIT 1"
+            "WHERE l.tier = 'tier_1' AND l.email IS NOT NULL AND s.kb_searches > 0 "
+            "ORDER BY s.session_id LIMIT 1"
         )
+        assert alert and lead
+        (event,) = enrich(s, [lead_event_from_row(lead[0])])
     finally:
         s.close()
-    assert alert and lead
-    return {"alert": alert_event_from_row(alert[0]), "lead": lead_event_from_row(lead[0])}
+    return {"alert": alert_event_from_row(alert[0]), "lead": event}
 
 
 # -- TLS for the HTTPS-only client (simple_salesforce always speaks https) -----------------
@@ -159,7 +161,6 @@ def free_port() -> int:
 ROUTING_KEY = "R0ut1ngK3yR0ut1ngK3yR0ut1ngK3y32"
 AMPLITUDE_KEY = "amp-test-key"
 WEBHOOK_SECRET = "whsec-test"
-SF_TOKEN = "00Dxx0000000001!AQ4AQ.token"
 
 
 @dataclass
@@ -178,6 +179,42 @@ class Harness:
 
 def event_key(event: Event) -> str:
     return event.id if isinstance(event, AlertEvent) else event.session_id
+
+
+def salesforce_sink(
+    svc: servers.HttpService, state: servers.SalesforceState, ca_file: str, **conf: Any
+) -> Any:
+    """A Salesforce sink logging in with a refresh token at the stand-in's token endpoint."""
+    from callscope.sinks.config import SalesforceDest
+    from callscope.sinks.salesforce import Credentials, SalesforceSink
+
+    dest = SalesforceDest(
+        type="salesforce",
+        token_url=f"{svc.base_url}/services/oauth2/token",
+        ca_bundle=ca_file,
+        timeout_s=5,
+        **conf,
+    )
+    creds = Credentials(
+        client_id=state.client_id,
+        client_secret=state.client_secret,
+        refresh_token=state.refresh_token,
+    )
+    return SalesforceSink("salesforce", dest, creds)
+
+
+def amplitude_sink(svc: servers.HttpService, amp: servers.AmplitudeState, **conf: Any) -> Any:
+    from callscope.sinks.amplitude_sink import AmplitudeSink
+    from callscope.sinks.config import AmplitudeDest
+
+    dest = AmplitudeDest(
+        type="amplitude",
+        server_url=f"{svc.base_url}/2/httpapi",
+        deletion_url=f"{svc.base_url}/api/2/deletions/users",
+        timeout_s=5,
+        **conf,
+    )
+    return AmplitudeSink("amplitude", amp.api_key, dest, secret_key=amp.secret_key)
 
 
 def make_harness(kind: str, ca_file: str, server_tls: ssl.SSLContext) -> Harness:
@@ -204,35 +241,29 @@ def make_harness(kind: str, ca_file: str, server_tls: ssl.SSLContext) -> Harness
             key=lambda e: e.session_id or "",
         )
     if kind == "salesforce":
-        from callscope.sinks.salesforce import SalesforceSink
-
-        state = servers.SalesforceState(SF_TOKEN)
+        state = servers.SalesforceState()
         svc = servers.salesforce_service(server_tls, state)
         return Harness(
-            SalesforceSink("salesforce", svc.base_url, SF_TOKEN, verify=ca_file),
+            salesforce_sink(svc, state, ca_file),
             frozenset({"lead"}),
-            lambda: [t["Callscope_Session_Id__c"] for t in state.tasks.values()],
+            lambda: [r["Session_Id__c"] for r in state.records("Voice_Call__c")],
             lambda: svc.fail(503, b'[{"errorCode":"SERVER_UNAVAILABLE","message":"down"}]'),
-            lambda: svc.fail(400, b'[{"errorCode":"INVALID_FIELD","message":"No such column"}]'),
+            lambda: svc.fail(400, b'{"error":"invalid_grant","error_description":"revoked"}'),
             svc.stop,
             {"svc": svc, "state": state},
         )
     if kind == "amplitude":
-        from callscope.sinks.amplitude_sink import AmplitudeSink
-
-        svc = servers.amplitude_service(AMPLITUDE_KEY)
+        amp = servers.AmplitudeState(AMPLITUDE_KEY)
+        svc = servers.amplitude_service(AMPLITUDE_KEY, amp)
 
         def amp_ids() -> list[str]:
-            got = []
-            for r in svc.accepted:
-                if r.json().get("api_key") == AMPLITUDE_KEY:
-                    got += [e["event_properties"]["session_id"] for e in r.json()["events"]]
-            return got
+            return [
+                e["event_properties"]["session_id"]
+                for e in amp.by_type("voice_trial_session_completed")
+            ]
 
         return Harness(
-            AmplitudeSink(
-                "amplitude", AMPLITUDE_KEY, server_url=f"{svc.base_url}/2/httpapi", timeout=5
-            ),
+            amplitude_sink(svc, amp),
             frozenset({"lead"}),
             amp_ids,
             lambda: svc.fail(503, b'{"code": 503, "error": "Service unavailable"}'),
@@ -242,7 +273,7 @@ def make_harness(kind: str, ca_file: str, server_tls: ssl.SSLContext) -> Harness
                 b' "events_with_invalid_fields": {"time": [0]}}',
             ),
             svc.stop,
-            {"svc": svc},
+            {"svc": svc, "state": amp},
         )
     if kind == "pagerduty":
         from callscope.sinks.pagerduty import PagerDutySink

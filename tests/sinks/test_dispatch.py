@@ -260,10 +260,102 @@ def test_missing_secret_names_the_variable() -> None:
         "CALLSCOPE_SLACK_WEBHOOK_URL": "http://127.0.0.1:9/x",
         "CALLSCOPE_PAGERDUTY_ROUTING_KEY": "k",
     }
-    with pytest.raises(SinkConfigError, match="CALLSCOPE_SALESFORCE_SESSION_ID is not set"):
+    with pytest.raises(SinkConfigError, match="CALLSCOPE_SALESFORCE_CLIENT_ID is not set"):
         build_sinks(config, env)
-    env.update(CALLSCOPE_SALESFORCE_SESSION_ID="s", CALLSCOPE_WEBHOOK_SECRET="w")
+    env.update(CALLSCOPE_SALESFORCE_CLIENT_ID="c", CALLSCOPE_SALESFORCE_CLIENT_SECRET="s")
+    with pytest.raises(SinkConfigError, match="CALLSCOPE_SALESFORCE_REFRESH_TOKEN is not set"):
+        build_sinks(config, env)
+    env.update(CALLSCOPE_SALESFORCE_REFRESH_TOKEN="r", CALLSCOPE_WEBHOOK_SECRET="w")
     sinks = build_sinks(config, env)
     assert sorted(sinks) == ["pagerduty", "salesforce", "slack", "webhook"]
     for sink in sinks.values():
         sink.close()
+
+
+def test_amplitude_receives_every_call_other_lead_sinks_qualified_ones(
+    store: Store, ca_file: str, server_tls: ssl.SSLContext
+) -> None:
+    h = make_harness("amplitude", ca_file, server_tls)
+    try:
+        config = parse_sinks_config(
+            {
+                "destinations": {"amplitude": {"type": "amplitude"}},
+                "routes": [{"events": "lead", "to": ["amplitude"]}],
+            }
+        )
+        stats = Dispatcher(store, config, {"amplitude": h.sink}, sleep=Sleeps()).run_once()
+    finally:
+        h.sink.close()
+        h.stop()
+    calls = int(
+        store.fetch("SELECT COUNT(*) n FROM sessions s JOIN leads l USING (session_id)")[0]["n"]
+    )
+    qualified = int(
+        store.fetch("SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1','tier_2')")[0]["n"]
+    )
+    assert calls > qualified
+    assert stats.delivered == calls and len(h.received()) == calls
+
+
+def test_a_deferred_failure_waits_its_retry_after_without_in_pass_retries(
+    store: Store, harnesses: dict[str, Harness]
+) -> None:
+    from callscope.sinks.base import SinkError
+
+    class NearLimit:
+        name = "webhook"
+        kinds = frozenset({"alert", "lead"})
+        calls = 0
+
+        def deliver(self, event: object) -> None:
+            NearLimit.calls += 1
+            raise SinkError("quota", retryable=True, retry_after=900.0, defer=True)
+
+        def close(self) -> None:
+            return None
+
+    sinks = {k: h.sink for k, h in harnesses.items()}
+    sinks["webhook"] = NearLimit()  # type: ignore[assignment]
+    sleeps = Sleeps()
+    config = parse_sinks_config(CONFIG)
+    before = datetime.now(UTC)
+    Dispatcher(store, config, sinks, sleep=sleeps).run_once()
+    assert NearLimit.calls == config.retry.circuit_after  # one try each, then the circuit
+    rows = store.fetch(
+        "SELECT status, attempts, next_attempt_at FROM sink_deliveries WHERE sink = 'webhook'"
+    )
+    assert {r["status"] for r in rows} == {"retry"} and {r["attempts"] for r in rows} == {1}
+    assert all(r["next_attempt_at"] >= before + timedelta(seconds=899) for r in rows)
+    assert sleeps == []
+
+
+def test_erasure_drains_with_retries_and_forgets_the_identifiers(
+    store: Store, harnesses: dict[str, Harness]
+) -> None:
+    from callscope.sinks.erasure import queue_forget
+
+    dispatcher(store, harnesses).run_once()  # salesforce and webhook received the leads
+    row = store.fetch(
+        "SELECT s.session_id, l.email FROM sessions s JOIN leads l USING (session_id) "
+        "WHERE l.tier = 'tier_1' AND l.email IS NOT NULL ORDER BY 1 LIMIT 1"
+    )[0]
+    assert queue_forget(store, row["email"], [row["session_id"]]) == 2
+    assert queue_forget(store, row["email"], [row["session_id"]]) == 0  # forget re-run
+    sf = harnesses["salesforce"]
+    sf.extra["svc"].fail(503, b'[{"errorCode":"SERVER_UNAVAILABLE","message":"down"}]', times=3)
+    first = dispatcher(store, harnesses).drain_erasures()
+    status = {d.sink: d.status for d in first}
+    assert status == {"salesforce": "retry", "webhook": "unsupported"}
+    rows = {
+        r["sink"]: r
+        for r in store.fetch("SELECT sink, status, identifiers, subject FROM sink_erasures")
+    }
+    assert rows["webhook"]["identifiers"] is None  # nothing to delete there, nothing kept
+    assert row["email"] in rows["salesforce"]["identifiers"]  # still owed: kept to retry
+    store.execute("UPDATE sink_erasures SET next_attempt_at = ?", [datetime.now(UTC)])
+    (done,) = dispatcher(store, harnesses).drain_erasures()
+    assert done.status == "done"
+    final = store.fetch("SELECT identifiers, subject FROM sink_erasures WHERE sink = 'salesforce'")
+    assert final[0]["identifiers"] is None and final[0]["subject"].startswith("sha256:")
+    state = sf.extra["state"]
+    assert row["session_id"] not in {r["Session_Id__c"] for r in state.records("Voice_Call__c")}

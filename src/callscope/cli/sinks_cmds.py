@@ -55,6 +55,14 @@ def _config(path: str | None) -> Any:
     return config
 
 
+def _labeler() -> Any:
+    """Picklist labels from the active profile (a title-cased id when it has none)."""
+    from callscope.cli.core import profile_or_exit
+    from callscope.sinks.factory import profile_labeler
+
+    return profile_labeler(profile_or_exit())
+
+
 def _sinks(config: Any, only: str | None = None) -> dict[str, Any]:
     from callscope.sinks.config import SinkConfigError
     from callscope.sinks.factory import build_sink
@@ -65,7 +73,8 @@ def _sinks(config: Any, only: str | None = None) -> dict[str, Any]:
             known = ", ".join(config.destinations) or "none configured"
             raise _fail(f"unknown destination {name!r} (configured: {known})", 2)
     try:
-        return {n: build_sink(n, config.destinations[n]) for n in names}
+        labeler = _labeler()
+        return {n: build_sink(n, config.destinations[n], labeler=labeler) for n in names}
     except SinkConfigError as exc:
         raise _fail(str(exc), 2) from None
 
@@ -98,7 +107,7 @@ def run_cmd(
     from callscope.sinks.dispatch import Dispatcher
 
     config = _config(sinks_config)
-    if not config.routes:
+    if not config.routes and not config.destinations:
         raise _fail("no routes in the sinks: section; nothing to deliver", 2)
     sinks = _sinks(config)
     store = _store(url)
@@ -106,13 +115,15 @@ def run_cmd(
         dispatcher = Dispatcher(store, config, sinks)
         if once:
             stats = dispatcher.run_once()
+            erased = ", ".join(f"{k} {v}" for k, v in sorted(stats.erasures.items()))
             out.print(
                 f"delivered {stats.delivered}, retry later {stats.retry}, "
                 f"failed {stats.failed}, dead {stats.dead}"
-                + (f"; paused: {', '.join(stats.skipped_sinks)}" if stats.skipped_sinks else ""),
+                + (f"; paused: {', '.join(stats.skipped_sinks)}" if stats.skipped_sinks else "")
+                + (f"; erasures: {erased}" if erased else ""),
                 highlight=False,
             )
-            if stats.failed or stats.dead:
+            if stats.failed or stats.dead or stats.erasures.get("failed"):
                 raise typer.Exit(1)
             return
         stop = threading.Event()
@@ -143,7 +154,7 @@ def test_cmd(
     """
     from callscope.sinks.base import AlertEvent, Event, SinkError, lead_event_from_row
     from callscope.sinks.config import KINDS
-    from callscope.sinks.dispatch import LEAD_COLUMNS
+    from callscope.sinks.dispatch import LEAD_COLUMNS, enrich
 
     config = _config(sinks_config)
     sinks = _sinks(config, name)
@@ -170,14 +181,16 @@ def test_cmd(
                     "ORDER BY s.processed_at DESC LIMIT 1",
                     [session] if session else [],
                 )
+                if not rows:
+                    raise _fail(
+                        f"no session {session!r} with a lead"
+                        if session
+                        else "no qualified lead yet",
+                        1,
+                    )
+                event = enrich(store, [lead_event_from_row(rows[0])])[0]
             finally:
                 store.close()
-            if not rows:
-                raise _fail(
-                    f"no session {session!r} with a lead" if session else "no qualified lead yet",
-                    1,
-                )
-            event = lead_event_from_row(rows[0])
         sink.deliver(event)
     except SinkError as exc:
         kind = "retryable" if exc.retryable else "permanent"
@@ -185,6 +198,51 @@ def test_cmd(
     finally:
         _close_all(sinks)
     out.print(f"{name}: delivered {event.event_id}", highlight=False)
+
+
+@sinks_app.command("describe")
+def describe_cmd(
+    name: Annotated[str, typer.Argument(help="A salesforce destination from the sinks: section.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    sinks_config: SinksConfigOpt = None,
+) -> None:
+    """Compare the field map with the org's describe(): missing and wrong-type fields.
+
+    Exit 1 when any mapped field is missing or of the wrong type, so a deploy can check the
+    org before anything is sent.
+    """
+    from callscope.sinks.salesforce import SalesforceSink, check_fields
+
+    config = _config(sinks_config)
+    sinks = _sinks(config, name)
+    sink = sinks[name]
+    try:
+        if not isinstance(sink, SalesforceSink):
+            raise _fail(f"{name!r} is not a salesforce destination", 2)
+        checks = check_fields(sink)
+    finally:
+        _close_all(sinks)
+    bad = [c for c in checks if c.status != "ok"]
+    if as_json:
+        rows = [
+            {"object": c.sobject, "field": c.field, "status": c.status, "detail": c.detail}
+            for c in checks
+        ]
+        typer.echo(orjson.dumps(rows, option=orjson.OPT_INDENT_2).decode())
+    else:
+        table = Table("object", "field", "status", "detail")
+        for c in checks:
+            color = {"ok": "green", "missing": "red"}.get(c.status, "yellow")
+            table.add_row(c.sobject, c.field, f"[{color}]{c.status}[/]", c.detail)
+        out.print(table)
+        out.print(
+            f"{len(checks) - len(bad)} fields ok, "
+            f"{sum(c.status == 'missing' for c in bad)} missing, "
+            f"{sum(c.status == 'wrong_type' for c in bad)} of the wrong type",
+            highlight=False,
+        )
+    if bad:
+        raise typer.Exit(1)
 
 
 @sinks_app.command("status")

@@ -36,6 +36,7 @@ from callscope.governance.scrub import (
     session_hashes,
 )
 from callscope.governance.subject import Subject
+from callscope.sinks.erasure import queue_forget
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
@@ -223,6 +224,8 @@ def forget(
             ),
         )
         report.queue_messages, report.queue_note = purged.session_ids, purged.note
+    # destinations that received the person (the sinks process drains it)
+    queue_forget(store, label, own)
     # Scrub others' calls before deleting the person's own, whose rows name them too.
     delete_own(store, own, found)
     scrub_warehouse(store, subject, found)

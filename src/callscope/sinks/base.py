@@ -7,6 +7,7 @@ backend stays small and all of them pass the same contract tests.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,10 +22,19 @@ class SinkError(Exception):
     service's own hint in seconds (``Retry-After``), honoured by the dispatcher.
     """
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        defer: bool = False,
+    ):
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        # defer: not again in this pass (an API quota nearly used up): wait ``retry_after``.
+        self.defer = defer
 
 
 @dataclass(frozen=True)
@@ -49,6 +59,14 @@ class LeadEvent:
     turn_count: int | None = None
     tool_call_count: int | None = None
     participant_identity: str | None = None
+    # The full analysis output (``sessions.analysis``): what field maps read.
+    analysis: dict[str, Any] = field(default_factory=dict)
+    # ``tool_calls`` rows of the session and its transcript text, filled in by the dispatcher.
+    tool_calls: tuple[dict[str, Any], ...] = ()
+    transcript: str | None = None
+    ended_at: datetime | None = None
+    total_tokens: int | None = None
+    location: str | None = None
 
     @property
     def event_id(self) -> str:
@@ -77,6 +95,22 @@ class AlertEvent:
 Event = LeadEvent | AlertEvent
 
 
+@dataclass(frozen=True)
+class ErasureRequest:
+    """One person to remove from one destination (``callscope forget``'s outbox entry)."""
+
+    id: str
+    sink: str
+    subject: str  # sha256 of the identifier forget was given; all that is kept once done
+    user_ids: tuple[str, ...]  # emails and participant identities callscope may have sent
+    emails: tuple[str, ...]
+    session_ids: tuple[str, ...]
+
+    @property
+    def event_id(self) -> str:
+        return f"erase:{self.id}"
+
+
 @runtime_checkable
 class Sink(Protocol):
     """One destination. ``deliver`` returns on success and raises :class:`SinkError` otherwise."""
@@ -86,6 +120,15 @@ class Sink(Protocol):
     def deliver(self, event: Event) -> None: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class ErasingSink(Protocol):
+    """A destination that can delete what it received about a person."""
+
+    name: str
+
+    def erase(self, request: ErasureRequest) -> None: ...
 
 
 def _text(value: Any) -> str | None:
@@ -109,13 +152,28 @@ def lead_signals(row: Mapping[str, Any]) -> dict[str, Any]:
     return {k: row[k] for k in keys if row.get(k) not in (None, [], "")}
 
 
+def _analysis(value: Any) -> dict[str, Any]:
+    if isinstance(value, str | bytes):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return {}
+    return dict(value) if isinstance(value, Mapping) else {}
+
+
+def _tokens(row: Mapping[str, Any]) -> int | None:
+    parts = [row.get("llm_input_tokens"), row.get("llm_output_tokens")]
+    known = [int(p) for p in parts if isinstance(p, int | float)]
+    return sum(known) if known else None
+
+
 def lead_event_from_row(row: Mapping[str, Any]) -> LeadEvent:
     """A :class:`LeadEvent` from a joined ``sessions``/``leads`` row (see dispatch.LEADS_SQL)."""
     score = row.get("score")
     return LeadEvent(
         session_id=str(row["session_id"]),
         revision=int(row.get("revision") or 1),
-        email=_text(row.get("email")),
+        email=_text(row.get("email")) or _text(row.get("user_email")),
         name=_text(row.get("user_name")),
         company=_text(row.get("company")),
         score=int(score) if isinstance(score, int | float) else None,
@@ -131,6 +189,10 @@ def lead_event_from_row(row: Mapping[str, Any]) -> LeadEvent:
         turn_count=row.get("turn_count"),
         tool_call_count=row.get("tool_call_count"),
         participant_identity=_text(row.get("participant_identity")),
+        analysis=_analysis(row.get("analysis")),
+        ended_at=row.get("ended_at"),
+        total_tokens=_tokens(row),
+        location=_text(row.get("device_location")),
     )
 
 

@@ -16,6 +16,13 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callscope.sinks.field_map import (
+    DEFAULT_LEAD_MAP,
+    DEFAULT_VOICE_CALL_MAP,
+    FieldRule,
+    merged,
+)
+
 
 class SinkConfigError(Exception):
     """A sinks section that cannot be used; ``str()`` is one line naming the setting."""
@@ -31,20 +38,170 @@ class SlackDest(_Strict):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class OwnerRule(_Strict):
+    path: str  # e.g. insights.location, sales.industry, next_step.recommended_owner
+    values: list[str] = Field(min_length=1)
+    owner_id: str = Field(min_length=15, max_length=18)
+
+
+class SalesforceTask(_Strict):
+    """The follow-up Task created once per qualified session."""
+
+    enabled: bool = True
+    subject: str = "Follow up on voice trial call"
+    status: str = "Not Started"  # an open status of the org's Task picklist
+    tiers: list[str] = Field(default_factory=lambda: ["tier_1", "tier_2"])
+    # Days from the call to ActivityDate, by urgency (insights.urgency, else from the lead).
+    due_days: dict[str, int] = Field(default_factory=lambda: {"high": 1, "medium": 3, "low": 7})
+    # Territory rules: the first rule whose path equals one of ``values`` gives the owner.
+    owner_rules: list[OwnerRule] = Field(default_factory=list)
+    default_owner_id: str | None = None
+
+
 class SalesforceDest(_Strict):
     type: Literal["salesforce"]
-    instance_url: str
+    # auth: refresh_token (OAuth web-server flow's refresh token), jwt (JWT bearer, server to
+    # server) or session (a static access token: expires silently, for quick trials only).
+    auth: Literal["refresh_token", "jwt", "session"] = "refresh_token"
+    domain: str = "login"  # login | test | <mydomain>.my  ->  https://<domain>.salesforce.com
+    token_url: str | None = None  # an OAuth token endpoint elsewhere (proxy, stand-in)
+    client_id_env: str = "CALLSCOPE_SALESFORCE_CLIENT_ID"
+    client_secret_env: str = "CALLSCOPE_SALESFORCE_CLIENT_SECRET"
+    refresh_token_env: str = "CALLSCOPE_SALESFORCE_REFRESH_TOKEN"
+    username: str | None = None  # jwt: the integration user
+    private_key_file: str | None = None  # jwt: the connected app's certificate key (PEM)
+    private_key_env: str = "CALLSCOPE_SALESFORCE_PRIVATE_KEY"  # jwt, when no key file
+    instance_url: str | None = None  # session auth; the token response gives it otherwise
     session_id_env: str = "CALLSCOPE_SALESFORCE_SESSION_ID"
     api_version: str = "59.0"
     ca_bundle: str | None = None  # a private CA (corporate proxy); default: system store
     timeout_s: float = Field(default=15.0, gt=0)
+    contact_first: bool = True  # update the Contact with the email if one exists, else Lead
+    field_map: dict[str, FieldRule | None] = Field(default_factory=dict)  # over the default
+    missing_fields: Literal["fail", "skip"] = "fail"  # map fields the org lacks
+    voice_call: bool = True
+    voice_call_object: str = "Voice_Call__c"
+    voice_call_external_id: str = "Session_Id__c"
+    voice_call_map: dict[str, FieldRule | None] = Field(default_factory=dict)
+    transcript_url: str | None = None  # e.g. https://callscope.example.com/sessions/{session_id}
+    task: SalesforceTask = Field(default_factory=SalesforceTask)
+    owner_ids: dict[str, str] = Field(default_factory=dict)  # recommended owner name -> User Id
+    erase: Literal["anonymise", "delete"] = "anonymise"  # on forget: the Lead/Contact
+    limit_threshold: float = Field(default=0.9, gt=0, le=1)  # Sforce-Limit-Info share: back off
+    limit_backoff_s: float = Field(default=900.0, ge=0)
+
+    @model_validator(mode="after")
+    def _auth_has_what_it_needs(self) -> SalesforceDest:
+        if self.auth == "jwt" and not self.username:
+            raise ValueError("auth jwt needs username (the integration user)")
+        if self.auth == "session" and not self.instance_url:
+            raise ValueError("auth session needs instance_url")
+        return self
+
+    def lead_map(self) -> dict[str, FieldRule]:
+        return merged(DEFAULT_LEAD_MAP, self.field_map)
+
+    def call_map(self) -> dict[str, FieldRule]:
+        return merged(DEFAULT_VOICE_CALL_MAP, self.voice_call_map)
+
+
+# The strategy's Amplitude event types: key -> (event name, {property: analysis path}).
+# ``item.*`` is the search / feature the event is about; ``call.*`` the call's own facts.
+AMPLITUDE_EVENTS: dict[str, tuple[str, dict[str, str]]] = {
+    "session": (
+        "voice_trial_session_completed",
+        {
+            "session_id": "call.session_id",
+            "duration_seconds": "call.duration_seconds",
+            "turn_count": "call.turn_count",
+            "qualification_tier": "lead.tier",
+            "engagement_score": "quality.engagement_score",
+            "sentiment": "sentiment.overall",
+            "meeting_booked": "tools.meeting_booked",
+            "tool_calls_count": "call.tool_calls_count",
+        },
+    ),
+    "knowledge_search": (
+        "knowledge_base_searched",
+        {"query": "item.query", "results_found": "item.found", "category": "item.category"},
+    ),
+    "meeting": (
+        "sales_meeting_booked",
+        {"meeting_time": "tools.meeting.time", "preferred_date": "tools.meeting.date"},
+    ),
+    "feature": (
+        "feature_discussed",
+        {"feature_name": "item.feature", "interest_level": "item.interest"},
+    ),
+    "quality": (
+        "conversation_quality_measured",
+        {
+            "quality_score": "call.quality_score",
+            "interruption_count": "quality.interruptions",
+            "natural_ending": "quality.natural_ending",
+        },
+    ),
+    "latency": (
+        "latency_measured",
+        {
+            "avg_latency_ms": "performance.e2e_latency_ms.avg",
+            "p95_latency_ms": "performance.e2e_latency_ms.p95",
+            "total_tokens": "call.total_tokens",
+        },
+    ),
+}
+
+AMPLITUDE_USER_PROPERTIES: dict[str, str] = {
+    "team_size": "sales.team_size",
+    "monthly_volume": "sales.monthly_volume",
+    "industry": "sales.industry",
+    "location": "call.location",
+    "qualification_tier": "lead.tier",
+    "lead_score": "lead.score",
+}
+
+
+class AmplitudeEvent(_Strict):
+    """One Amplitude event type: its name and the properties it carries (name -> path)."""
+
+    name: str
+    enabled: bool = True
+    properties: dict[str, str] | None = None  # None: the strategy's properties
+
+
+def _default_events() -> dict[str, AmplitudeEvent]:
+    return {key: AmplitudeEvent(name=name) for key, (name, _) in AMPLITUDE_EVENTS.items()}
 
 
 class AmplitudeDest(_Strict):
     type: Literal["amplitude"]
     api_key_env: str = "CALLSCOPE_AMPLITUDE_API_KEY"
+    secret_key_env: str = "CALLSCOPE_AMPLITUDE_SECRET_KEY"  # the user deletion API only
     server_url: str | None = None  # default US; EU: https://api.eu.amplitude.com/2/httpapi
+    deletion_url: str = "https://amplitude.com/api/2/deletions/users"
     timeout_s: float = Field(default=15.0, gt=0)
+    events: dict[str, AmplitudeEvent] = Field(default_factory=dict)  # over the defaults
+    user_properties: dict[str, str] = Field(default_factory=lambda: dict(AMPLITUDE_USER_PROPERTIES))
+
+    @model_validator(mode="after")
+    def _known_events(self) -> AmplitudeDest:
+        unknown = sorted(set(self.events) - set(AMPLITUDE_EVENTS))
+        if unknown:
+            raise ValueError(
+                f"unknown amplitude event {unknown[0]!r} (one of {', '.join(AMPLITUDE_EVENTS)})"
+            )
+        return self
+
+    def event_specs(self) -> dict[str, tuple[str, dict[str, str]]]:
+        """Every enabled event type: key -> (name, properties), configured over the defaults."""
+        out = {}
+        for key, (name, props) in AMPLITUDE_EVENTS.items():
+            conf = self.events.get(key)
+            if conf is None:
+                out[key] = (name, props)
+            elif conf.enabled:
+                out[key] = (conf.name, conf.properties if conf.properties is not None else props)
+        return out
 
 
 class PagerDutyDest(_Strict):

@@ -20,15 +20,19 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
 
+from callscope.sinks import erasure
 from callscope.sinks.base import (
+    ErasingSink,
+    ErasureRequest,
     Event,
+    LeadEvent,
     Sink,
     SinkError,
     alert_event_from_row,
@@ -75,7 +79,8 @@ LEAD_COLUMNS = """s.session_id, s.revision, l.email, s.user_name,
        l.team_size, l.monthly_volume, l.integrations, l.current_tool, l.competitors,
        l.objections, l.use_case, l.industry, l.budget_authority, l.timeline, s.summary,
        s.started_at, s.duration_seconds, s.sentiment, s.engagement_score, s.turn_count,
-       s.tool_call_count, s.participant_identity"""
+       s.tool_call_count, s.participant_identity, s.analysis, s.ended_at, s.user_email,
+       s.llm_input_tokens, s.llm_output_tokens, s.device_location"""
 
 LEADS_SQL = f"""
 SELECT {LEAD_COLUMNS}
@@ -83,7 +88,7 @@ FROM sessions s
 JOIN leads l ON l.session_id = s.session_id
 LEFT JOIN sink_deliveries d
   ON d.sink = ? AND d.event_id = 'lead:' || s.session_id || '@' || CAST(s.revision AS TEXT)
-WHERE s.processed_at >= ? AND {_PENDING} AND l.tier IN ({{tiers}})
+WHERE s.processed_at >= ? AND {_PENDING} AND ({{tiers}})
 ORDER BY s.processed_at, s.session_id
 LIMIT ?"""
 
@@ -105,6 +110,7 @@ class PassStats:
     dead: int = 0
     skipped_sinks: list[str] = field(default_factory=list)  # circuit open this pass
     by_sink: dict[str, dict[str, int]] = field(default_factory=dict)
+    erasures: dict[str, int] = field(default_factory=dict)  # by status
 
     def add(self, d: Delivery) -> None:
         setattr(self, d.status, getattr(self, d.status) + 1)
@@ -112,8 +118,44 @@ class PassStats:
         counts[d.status] = counts.get(d.status, 0) + 1
 
 
+def _in(ids: Sequence[str]) -> str:
+    return ", ".join("?" * len(ids))
+
+
+def enrich(store: Store, events: list[LeadEvent]) -> list[LeadEvent]:
+    """Lead events with their session's tool calls and transcript (two queries per batch)."""
+    ids = [e.session_id for e in events]
+    if not ids:
+        return events
+    calls: dict[str, list[dict[str, Any]]] = {}
+    for r in store.fetch(
+        "SELECT session_id, call_index, name, kind, ok, started_at, query, category, found, "
+        f"total_results, success FROM tool_calls WHERE session_id IN ({_in(ids)}) "
+        "ORDER BY session_id, call_index",
+        ids,
+    ):
+        calls.setdefault(str(r["session_id"]), []).append(dict(r))
+    turns: dict[str, list[str]] = {}
+    for r in store.fetch(
+        f"SELECT session_id, role, text FROM transcripts WHERE session_id IN ({_in(ids)}) "
+        "ORDER BY session_id, turn_index",
+        ids,
+    ):
+        if r["text"]:
+            who = "Caller" if r["role"] == "user" else "Agent"
+            turns.setdefault(str(r["session_id"]), []).append(f"{who}: {r['text']}")
+    return [
+        replace(
+            e,
+            tool_calls=tuple(calls.get(e.session_id, ())),
+            transcript="\n".join(turns[e.session_id]) if e.session_id in turns else None,
+        )
+        for e in events
+    ]
+
+
 def ensure_tables(store: Store) -> None:
-    for statement in DDL:
+    for statement in (*DDL, erasure.DDL):
         store.execute(statement)
 
 
@@ -187,17 +229,27 @@ class Dispatcher:
             events += [alert_event_from_row(r) for r in rows]
         lead_routes = self._routes(sink, "lead")
         if lead_routes:
-            tiers = sorted(
-                {
-                    t
-                    for r in lead_routes
-                    for t in (r.tiers if r.tiers is not None else ["tier_1", "tier_2"])
-                }
-            )
-            sql = LEADS_SQL.replace("{tiers}", ", ".join("?" * len(tiers)))
-            rows = self.store.fetch(sql, [sink, since, now, *tiers, limit])
-            events += [lead_event_from_row(r) for r in rows]
+            tiers = self._lead_tiers(sink, lead_routes)
+            where = "TRUE" if tiers is None else f"l.tier IN ({', '.join('?' * len(tiers))})"
+            sql = LEADS_SQL.replace("{tiers}", where)
+            rows = self.store.fetch(sql, [sink, since, now, *(tiers or []), limit])
+            events += enrich(self.store, [lead_event_from_row(r) for r in rows])
         return events
+
+    def _lead_tiers(self, sink: str, routes: list[Route]) -> list[str] | None:
+        """The tiers routed to ``sink`` (None: every call).
+
+        A route without ``tiers`` sends qualified leads (tier_1, tier_2), except to Amplitude,
+        which by the strategy receives every call.
+        """
+        dest = self.config.destinations.get(sink)
+        every_call = dest is not None and dest.type == "amplitude"
+        tiers: set[str] = set()
+        for r in routes:
+            if r.tiers is None and every_call:
+                return None
+            tiers.update(r.tiers if r.tiers is not None else ["tier_1", "tier_2"])
+        return sorted(tiers)
 
     # -- delivering -------------------------------------------------------------------------
 
@@ -208,13 +260,8 @@ class Dispatcher:
             return min(exc.retry_after, retry.max_s)
         return float(min(retry.initial_s * 2 ** (state.attempt_number - 1), retry.max_s))
 
-    def deliver(self, sink: Sink, event: Event) -> Delivery:
-        """Deliver one event with in-pass retries and record the outcome."""
-        previous = self.store.fetch(
-            "SELECT attempts FROM sink_deliveries WHERE sink = ? AND event_id = ?",
-            [sink.name, event.event_id],
-        )
-        before = int(previous[0]["attempts"]) if previous else 0
+    def _attempt(self, name: str, fn: Callable[[], None], before: int) -> tuple[str, int, Any]:
+        """Run ``fn`` with in-pass retries: (status, attempts in all, error or None)."""
         retry = self.config.retry
         budget = max(1, min(retry.attempts, retry.max_deliveries - before))
         tries = 0
@@ -222,35 +269,48 @@ class Dispatcher:
         def attempt() -> None:
             nonlocal tries
             tries += 1
-            sink.deliver(event)
+            fn()
 
         try:
             for call in Retrying(
                 stop=stop_after_attempt(budget),
                 wait=self._wait,
-                retry=retry_if_exception(lambda e: isinstance(e, SinkError) and e.retryable),
+                retry=retry_if_exception(
+                    lambda e: isinstance(e, SinkError) and e.retryable and not e.defer
+                ),
                 sleep=self._sleep,
                 reraise=True,
             ):
                 with call:
                     attempt()
-            outcome = Delivery(sink.name, event.event_id, "delivered", before + tries)
+            return "delivered", before + tries, None
         except SinkError as exc:
             total = before + tries
             if not exc.retryable:
-                status = "failed"
-            else:
-                status = "dead" if total >= retry.max_deliveries else "retry"
-            outcome = Delivery(sink.name, event.event_id, status, total, str(exc))
+                return "failed", total, exc
+            return ("dead" if total >= retry.max_deliveries else "retry"), total, exc
         except Exception as exc:  # a bug in a backend: recorded, never kills the dispatcher
-            outcome = Delivery(
-                sink.name,
-                event.event_id,
-                "failed",
-                before + max(tries, 1),
-                f"{type(exc).__name__}: {exc}",
-            )
-        self._record(event, outcome)
+            return "failed", before + max(tries, 1), RuntimeError(f"{type(exc).__name__}: {exc}")
+
+    def _next_at(self, status: str, attempts: int, error: Any) -> datetime | None:
+        if status != "retry":
+            return None
+        hint = error.retry_after if isinstance(error, SinkError) else None
+        wait = hint if hint is not None else self.config.retry.initial_s * 2**attempts
+        return self._clock() + timedelta(seconds=min(wait, 3600.0))
+
+    def deliver(self, sink: Sink, event: Event) -> Delivery:
+        """Deliver one event with in-pass retries and record the outcome."""
+        previous = self.store.fetch(
+            "SELECT attempts FROM sink_deliveries WHERE sink = ? AND event_id = ?",
+            [sink.name, event.event_id],
+        )
+        before = int(previous[0]["attempts"]) if previous else 0
+        status, attempts, error = self._attempt(sink.name, lambda: sink.deliver(event), before)
+        outcome = Delivery(
+            sink.name, event.event_id, status, attempts, str(error) if error else None
+        )
+        self._record(event, outcome, self._next_at(status, attempts, error))
         log.info(
             "sink.delivery",
             sink=sink.name,
@@ -261,14 +321,41 @@ class Dispatcher:
         )
         return outcome
 
-    def _record(self, event: Event, d: Delivery) -> None:
+    def erase(self, sink: Sink, request: ErasureRequest, before: int) -> Delivery:
+        """One erasure request with the deliveries' retries; identifiers dropped once done."""
+        error: str | None
+        if not isinstance(sink, ErasingSink):
+            status, attempts, error = "unsupported", before, f"{sink.name} cannot delete data"
+            next_at = None
+        else:
+            status, attempts, exc = self._attempt(sink.name, lambda: sink.erase(request), before)
+            status = "done" if status == "delivered" else status
+            error = str(exc) if exc else None
+            next_at = self._next_at(status, attempts, exc)
+        erasure.record(self.store, request.id, status, attempts, error, self._clock(), next_at)
+        log.info("sink.erasure", sink=sink.name, subject=request.subject, status=status)
+        return Delivery(sink.name, request.event_id, status, attempts, error)
+
+    def drain_erasures(self) -> list[Delivery]:
+        """Every due erasure of every configured sink (one that is not configured waits)."""
+        out: list[Delivery] = []
+        for name in erasure.pending_sinks(self.store):
+            sink = self.sinks.get(name)
+            if sink is None:
+                continue
+            consecutive = 0
+            for request, before in erasure.due(
+                self.store, name, self._clock(), self.config.batch_size
+            ):
+                d = self.erase(sink, request, before)
+                out.append(d)
+                consecutive = consecutive + 1 if d.status in ("retry", "dead") else 0
+                if consecutive >= self.config.retry.circuit_after:
+                    break
+        return out
+
+    def _record(self, event: Event, d: Delivery, next_at: datetime | None) -> None:
         now = self._clock()
-        retry = self.config.retry
-        next_at = (
-            now + timedelta(seconds=min(retry.initial_s * 2**d.attempts, 3600.0))
-            if d.status == "retry"
-            else None
-        )
         kind = "alert" if event.event_id.startswith("alert:") else "lead"
         self.store.execute(
             """INSERT INTO sink_deliveries (sink, event_id, kind, status, attempts,
@@ -307,6 +394,8 @@ class Dispatcher:
     def run_once(self) -> PassStats:
         """One pass over every routed sink, each in its own thread."""
         stats = PassStats()
+        for d in self.drain_erasures():
+            stats.erasures[d.status] = stats.erasures.get(d.status, 0) + 1
         work = {name: self.pending(name) for name in self._routed()}
         work = {name: events for name, events in work.items() if events}
         if not work:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from callscope.sinks.base import Sink
 from callscope.sinks.config import (
@@ -15,9 +17,41 @@ from callscope.sinks.config import (
     WebhookDest,
     secret,
 )
+from callscope.sinks.field_map import Labeler, title_label
+
+if TYPE_CHECKING:
+    from callscope.sinks.salesforce import Credentials
 
 
-def build_sink(name: str, dest: object, env: Mapping[str, str] | None = None) -> Sink:
+def _optional(env_name: str, env: Mapping[str, str] | None) -> str | None:
+    return (env if env is not None else os.environ).get(env_name, "").strip() or None
+
+
+def salesforce_credentials(
+    name: str, dest: SalesforceDest, env: Mapping[str, str] | None
+) -> Credentials:
+    """The secrets the configured auth flow needs, each from its environment variable."""
+    from callscope.sinks.salesforce import Credentials
+
+    if dest.auth == "session":
+        return Credentials(session_id=secret(dest.session_id_env, name, env))
+    client_id = secret(dest.client_id_env, name, env)
+    if dest.auth == "jwt":
+        key = None if dest.private_key_file else secret(dest.private_key_env, name, env)
+        return Credentials(client_id=client_id, private_key=key)
+    return Credentials(
+        client_id=client_id,
+        client_secret=secret(dest.client_secret_env, name, env),
+        refresh_token=secret(dest.refresh_token_env, name, env),
+    )
+
+
+def build_sink(
+    name: str,
+    dest: object,
+    env: Mapping[str, str] | None = None,
+    labeler: Labeler | None = None,
+) -> Sink:
     if isinstance(dest, SlackDest):
         from callscope.sinks.slack import SlackSink
 
@@ -25,22 +59,18 @@ def build_sink(name: str, dest: object, env: Mapping[str, str] | None = None) ->
     if isinstance(dest, SalesforceDest):
         from callscope.sinks.salesforce import SalesforceSink
 
-        return SalesforceSink(
-            name,
-            dest.instance_url,
-            secret(dest.session_id_env, name, env),
-            api_version=dest.api_version,
-            verify=dest.ca_bundle or True,
-            timeout=dest.timeout_s,
-        )
+        creds = salesforce_credentials(name, dest, env)
+        if labeler is None:
+            return SalesforceSink(name, dest, creds)
+        return SalesforceSink(name, dest, creds, labeler=labeler)
     if isinstance(dest, AmplitudeDest):
         from callscope.sinks.amplitude_sink import AmplitudeSink
 
         return AmplitudeSink(
             name,
             secret(dest.api_key_env, name, env),
-            server_url=dest.server_url,
-            timeout=dest.timeout_s,
+            dest,
+            secret_key=_optional(dest.secret_key_env, env),
         )
     if isinstance(dest, PagerDutyDest):
         from callscope.sinks.pagerduty import PagerDutySink
@@ -76,6 +106,30 @@ def build_sink(name: str, dest: object, env: Mapping[str, str] | None = None) ->
     raise TypeError(f"unknown destination type {type(dest).__name__}")
 
 
-def build_sinks(config: SinksConfig, env: Mapping[str, str] | None = None) -> dict[str, Sink]:
+def build_sinks(
+    config: SinksConfig, env: Mapping[str, str] | None = None, labeler: Labeler | None = None
+) -> dict[str, Sink]:
     """Every configured destination; raises SinkConfigError (one line) on a missing secret."""
-    return {name: build_sink(name, dest, env) for name, dest in config.destinations.items()}
+    return {
+        name: build_sink(name, dest, env, labeler) for name, dest in config.destinations.items()
+    }
+
+
+def profile_labeler(profile: Any) -> Labeler:
+    """Labels from the profile (``profile.label(field, id)`` where the profile has one; the
+    tier labels of its scoring), falling back to a title-cased id."""
+    label = getattr(profile, "label", None)
+    scoring = getattr(profile, "scoring", None)
+    tier_label = getattr(scoring, "tier_label", None)
+
+    def labeler(field: str, value: str) -> str:
+        try:
+            if field == "tier" and callable(tier_label):
+                return str(tier_label(value))
+            if callable(label):
+                return str(label(field, value))
+        except (KeyError, ValueError, LookupError):
+            pass
+        return title_label(value)
+
+    return labeler
