@@ -34,8 +34,10 @@ TITLES = {
     "executive": ("Executive", "executive.html", "/executive"),
     "knowledge-base": ("Knowledge base", "knowledge_base.html", "/knowledge-base"),
 }
-# Free text a caller may have said, or their identity: redacted for the viewer role.
-_PII_KEYS = frozenset({"caller", "company", "query", "examples", "message", "label_text"})
+# Who the caller is: hidden from the viewer role. Free text a caller may have said: through
+# the PII redactor (as transcripts are).
+_IDENTITY_KEYS = frozenset({"caller", "company", "user_name", "user_email"})
+_FREE_TEXT_KEYS = frozenset({"query", "examples", "message"})
 
 
 def meeting_value(request: Request) -> float:
@@ -219,7 +221,9 @@ def _redact(value: Any, key: str = "") -> Any:
         return {k: _redact(v, k) for k, v in value.items()}
     if isinstance(value, list):
         return [_redact(v, key) for v in value]
-    if key in _PII_KEYS and isinstance(value, str):
+    if key in _IDENTITY_KEYS and value:
+        return "[REDACTED]"
+    if key in _FREE_TEXT_KEYS and isinstance(value, str):
         return redact_text(value)
     return value
 
