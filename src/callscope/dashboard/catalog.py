@@ -35,9 +35,7 @@ PANELS: tuple[Panel, ...] = (
     Panel("packet-loss", "engineering", "Packet loss", "chart", "packet_loss_chart", "perf"),
     # Business metrics
     Panel("calls-today", "overview", "Calls today", "kpi", "calls_today", "business"),
-    Panel(
-        "top-tier", "overview", "Qualified leads (top tier)", "kpi", "top_tier_calls", "business"
-    ),
+    Panel("top-tier", "overview", "Qualified leads", "kpi", "top_tier_calls", "business"),
     Panel("meetings", "overview", "Meetings booked", "kpi", "meetings_booked", "business"),
     Panel("engagement", "overview", "Avg engagement score", "kpi", "avg_engagement", "business"),
     Panel("conversion", "overview", "Conversion rate", "kpi", "conversion_pct", "business"),
