@@ -271,6 +271,15 @@ def views() -> list[str]:
         for f in filters:
             out.append(p + (("&" if "?" in p else "?") + f if f else ""))
     out += ["/sessions?q=caller4242", "/sessions/bench-4242", "/sessions/bench-777"]
+    # The panels' own JSON and CSV, a drill-down list, and the real-time numbers (issue 17).
+    out += [
+        f"/api/revops/score-histogram?end={end}",
+        f"/api/knowledge-base/top-queries?end={end}",
+        f"/export/revops/hot-leads.csv?end={end}",
+        f"/sessions?industry=healthcare&end={end}",
+        f"/sessions?objection=price&end={end}",
+        "/api/realtime",
+    ]
     return out
 
 
@@ -291,10 +300,25 @@ def p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered)) - 1)]
 
 
+def duckdb_memory_limit() -> str:
+    """A quarter of the machine's memory (at least 1 GB), or CALLSCOPE_DUCKDB_MEMORY_LIMIT.
+
+    The store's own default (256 MB) is sized for the worker; a bulk load of 1 M sessions
+    and the dashboard's rollup build run out of memory under it.
+    """
+    env = os.environ.get("CALLSCOPE_DUCKDB_MEMORY_LIMIT")
+    if env:
+        return env
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    return f"{max(1024, total // 4 // 2**20)}MB"
+
+
 @contextmanager
 def duck_store(n: int) -> Iterator[Store]:
     with tempfile.TemporaryDirectory() as tmp:
-        store = open_store(f"duckdb:///{tmp}/bench.duckdb")
+        limit = duckdb_memory_limit()
+        print(f"duckdb: memory_limit {limit}", flush=True)
+        store = open_store(f"duckdb:///{tmp}/bench.duckdb", duckdb_memory_limit=limit)
         try:
             yield store
         finally:

@@ -9,7 +9,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +28,15 @@ from tests.dashboard.conftest import (
 )
 
 from callscope.dashboard import create_dashboard_router
+from callscope.dashboard.catalog import PANELS
 from callscope.generate import generate_record
-from callscope.store import Store, open_store
+from callscope.store import Store, live, open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -214,3 +216,78 @@ def test_dashboard_in_a_real_browser(page: Any, live_server: Server, demo: Demo)
     assert (
         page.locator("[data-testid=live-feed] li").first.inner_text().startswith("live-call-0001")
     )
+
+
+def _fresh_today(store: Store, n: int = 6) -> list[str]:
+    """Calls that started today and were just processed: today's and last-hour panels."""
+    now = datetime.now(UTC)
+    ids = []
+    for i in range(n):
+        raw = generate_record(2000 + i, seed=23, start=now - timedelta(hours=2), days=1)
+        raw["session_id"] = f"today-{i:03d}"
+        ids.append(raw["session_id"])
+        store.write([processed(raw, when=now)])
+    return ids
+
+
+def test_every_panel_renders_with_data(page: Any, live_server: Server, demo: Demo) -> None:
+    store = live_server.store
+    _fresh_today(store)
+    for room in ("room-live-1", "room-live-2"):
+        live.record_room_event(store, "room_started", room, "RM_" + room)
+    base = live_server.url
+    page.goto(f"{base}/login")
+    if "/login" in page.url:
+        page.fill("#secret", PII_PASSWORD)
+        page.click("button[type=submit]")
+    views = {"overview": "/", **{v: f"/{v}" for v in ("engineering", "revops", "executive")}}
+    views["knowledge-base"] = "/knowledge-base"
+    for view, path in views.items():
+        page.goto(f"{base}{path}?meeting_value=500")
+        assert page.locator("#as-of").inner_text().strip(), "every view says as of when"
+        for p in (p for p in PANELS if p.view == view):
+            box = page.locator(f'[data-testid="{"kpi" if p.kind == "kpi" else "panel"}-{p.id}"]')
+            assert box.count() >= 1, f"{view}: no panel {p.id}"
+            text = box.first.inner_text().lower()
+            assert p.title.lower() in text, f"{view}/{p.id}: title {p.title!r} not in {text!r}"
+            if p.kind == "chart":
+                points = page.evaluate(
+                    """(id) => { const el = document.querySelector(
+                        `[data-testid=panel-${id}] canvas`);
+                      if (!el) return 0; const c = Chart.getChart(el);
+                      return c.data.datasets.reduce((a, d) => a + d.data.filter(
+                        v => v !== null && v !== 0).length, 0); }""",
+                    p.id,
+                )
+                assert points > 0, f"{view}/{p.id}: chart has no data points"
+            elif p.kind == "cloud":
+                assert box.locator(".cloud-word").count() > 0
+            elif p.kind == "table":
+                assert box.locator("tr").count() > 1, f"{view}/{p.id}: empty table"
+            else:
+                assert box.locator(".kpi-value").inner_text().strip() not in ("", "–"), p.id
+        page.screenshot(path=str(DOCS_IMG / f"dashboard-{view}.png"), full_page=True)
+
+    # Real time: a call starting now moves "current calls active" without a reload.
+    page.goto(f"{base}/")
+    active = page.locator('[data-testid="kpi-active-calls"] .kpi-value')
+    before = int(active.inner_text())
+    live.record_room_event(store, "room_started", "room-live-3", "RM_3")
+    page.wait_for_function(
+        "(n) => parseInt(document.querySelector('[data-live=active_calls]').textContent) > n",
+        arg=before,
+        timeout=10_000,
+    )
+    # Drill-down: a bar of the score histogram opens the calls behind it.
+    page.goto(f"{base}/revops")
+    page.locator("[data-testid=panel-competitor-cloud] .cloud-word").first.click()
+    page.wait_for_url("**/sessions?**competitor=**")
+    assert page.locator("[data-testid=drill]").count() == 1
+    assert page.locator("#sessions-body tr").count() >= 1
+    # From a call to its transcript with the evidence of each signal highlighted.
+    page.locator("#sessions-body tr a").first.click()
+    page.wait_for_url("**/sessions/*")
+    assert page.locator("[data-testid=panel-transcript] mark[data-signal]").count() >= 1
+    page.screenshot(path=str(DOCS_IMG / "dashboard-session.png"), full_page=True)
+    page.goto(f"{base}/sessions")
+    page.screenshot(path=str(DOCS_IMG / "dashboard-sessions.png"), full_page=True)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from tests.dashboard.conftest import Demo, fill, processed
 
-from callscope.store import Store, open_store
+from callscope.store import Store, open_store, panels
 from callscope.store import queries as q
 from callscope.store.rollups import (
     BUCKET_BASE,
@@ -188,6 +188,10 @@ def test_numbers_postgres_match_duckdb(postgres_url: str, demo: Demo, demo_store
             lambda s: q.engineering(s, f, thresholds=THRESHOLDS),
             lambda s: q.knowledge_base(s, f),
             lambda s: q.executive(s, f, meeting_value=100.0),
+            lambda s: panels.quality(s, f),
+            lambda s: panels.leads(s, f, team_bands=[panels.Band("1-10", 1, 10)]),
+            lambda s: panels.knowledge(s, f),
+            lambda s: panels.resources(s, f, panels.quality(s, f)["per_day"]),
         ):
             assert _norm(fn(pg)) == _norm(fn(demo_store))
     finally:

@@ -62,7 +62,13 @@ def _quotes(raw: Any) -> list[dict[str, Any]]:
     return []
 
 
-def _evidence(sales: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+def _evidence(
+    sales: Mapping[str, Any], analysis: Mapping[str, Any] | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    # The profile interface's per-field evidence first (docs/profiles.md), then the sales
+    # analyzer's own evidence of the default profile.
+    if analysis and isinstance(analysis.get("signal_evidence"), Mapping):
+        return {str(k): _quotes(v) for k, v in analysis["signal_evidence"].items()}
     ev = sales.get("evidence") or sales.get("quotes") or {}
     by_key: dict[str, list[dict[str, Any]]] = {}
     if isinstance(ev, Mapping):
@@ -101,7 +107,7 @@ def build(
     analysis = found.get("analysis") if isinstance(found.get("analysis"), Mapping) else {}
     sales = results.get("sales") or (analysis or {}).get("sales") or {}
     lead_row = found.get("lead") or {}
-    evidence = _evidence(sales)
+    evidence = _evidence(sales, analysis)
     signals = []
     for key, label in SIGNAL_KEYS:
         value = sales.get(key) if sales else None
@@ -145,6 +151,7 @@ def build(
                 "slow": lat is not None and float(lat) > e2e_limit,
             }
         )
+    _highlight(turns, signals)
     tools = []
     for c in found.get("tool_calls") or []:
         tools.append(
@@ -224,3 +231,48 @@ def build(
         "analyzer_versions": sorted(versions, key=lambda v: v["module"]),
         "profile": profile.name,
     }
+
+
+def _highlight(turns: list[dict[str, Any]], signals: list[dict[str, Any]]) -> None:
+    """Split each turn's text into segments, marking the words each signal came from.
+
+    A quote is looked for in the turn it names (else in every caller turn); a quote that
+    the transcript does not contain verbatim marks its whole turn instead.
+    """
+    by_index = {t["index"]: t for t in turns}
+    marks: dict[int, list[tuple[int, int, str]]] = {}
+    whole: dict[int, list[str]] = {}
+    for sig in signals:
+        for q in sig["quotes"]:
+            quote = str(q.get("quote") or "").strip()
+            if not quote:
+                continue
+            named = by_index.get(q.get("turn"))
+            candidates = [named] if named else [t for t in turns if t["role"] == "user"]
+            for pos, turn in enumerate(candidates):
+                at = turn["text"].lower().find(quote.lower())
+                if at >= 0:
+                    marks.setdefault(turn["index"], []).append((at, at + len(quote), sig["label"]))
+                    break
+                if named is not None and pos == 0:
+                    whole.setdefault(turn["index"], []).append(sig["label"])
+    for t in turns:
+        t["segments"] = _segments(t["text"], sorted(marks.get(t["index"], [])))
+        t["evidence_for"] = sorted(
+            {*whole.get(t["index"], []), *(m[2] for m in marks.get(t["index"], []))}
+        )
+
+
+def _segments(text: str, spans: list[tuple[int, int, str]]) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    pos = 0
+    for lo, hi, label in spans:
+        if lo < pos:  # overlapping quotes: the first one wins
+            continue
+        if lo > pos:
+            out.append({"text": text[pos:lo], "mark": None})
+        out.append({"text": text[lo:hi], "mark": label})
+        pos = hi
+    if pos < len(text) or not out:
+        out.append({"text": text[pos:], "mark": None})
+    return out

@@ -44,6 +44,7 @@ from callscope.queue.base import (
     Queue,
     QueueUnavailable,
 )
+from callscope.store.live import record_room_event
 
 log = structlog.get_logger("callscope.ingest")
 
@@ -557,6 +558,10 @@ def create_app(
             metrics.record_rejected("webhook_unauthorized")
             return error_response(401, "unauthorized", str(exc))
         metrics.record_webhook(event.event)
+        if store is not None and hasattr(store, "execute"):  # calls in progress, for the dashboard
+            await anyio.to_thread.run_sync(
+                record_room_event, store, event.event, event.room.name, event.room.sid
+            )
         if event.event in ENDING_EVENTS and event.room.name:
             await anyio.to_thread.run_sync(
                 tracker.room_ended, event.room.name, event.room.sid, event.event

@@ -29,26 +29,27 @@ from callscope.store.rollups import (
 
 TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
 QUALIFIED_TIERS: tuple[str, ...] = ("tier_1", "tier_2")
-COMPONENTS: tuple[tuple[str, str, str, str | None], ...] = (
-    # key, label, unit, profile threshold attribute
-    ("e2e", "End-to-end latency", "ms", "e2e_latency_ms"),
-    ("eou", "End-of-utterance delay", "ms", None),
-    ("stt", "STT (transcription delay)", "ms", "stt_duration_ms"),
-    ("llm_ttft", "LLM time to first token", "ms", "llm_ttft_ms"),
-    ("llm_tps", "LLM tokens per second", "tok/s", "llm_tokens_per_second_min"),
-    ("tts_ttfb", "TTS time to first byte", "ms", "tts_ttfb_ms"),
+# Latency components: key, unit, profile threshold attribute (the dashboard names them).
+COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
+    ("e2e", "ms", "e2e_latency_ms"),
+    ("eou", "ms", None),
+    ("stt", "ms", "stt_duration_ms"),
+    ("llm_ttft", "ms", "llm_ttft_ms"),
+    ("llm_tps", "tok/s", "llm_tokens_per_second_min"),
+    ("tts_ttfb", "ms", "tts_ttfb_ms"),
 )
+# Signal coverage: rollup counter -> the lead field it counts (labelled from the profile).
 COVERAGE: tuple[tuple[str, str], ...] = (
-    ("cov_team_size", "Team size"),
-    ("cov_volume", "Monthly volume"),
-    ("cov_use_case", "Use case"),
-    ("cov_industry", "Industry"),
-    ("cov_current_tool", "Current tool"),
-    ("cov_integrations", "Integrations"),
-    ("cov_authority", "Budget authority"),
-    ("cov_timeline", "Timeline"),
-    ("cov_competitors", "Competitors"),
-    ("cov_objections", "Objections"),
+    ("cov_team_size", "team_size"),
+    ("cov_volume", "monthly_volume"),
+    ("cov_use_case", "use_case"),
+    ("cov_industry", "industry"),
+    ("cov_current_tool", "current_tool"),
+    ("cov_integrations", "integrations"),
+    ("cov_authority", "budget_authority"),
+    ("cov_timeline", "timeline"),
+    ("cov_competitors", "competitors"),
+    ("cov_objections", "objections"),
 )
 LIVE_COLUMNS = (
     "session_id, started_at, agent_name, agent_version, duration_seconds, "
@@ -515,7 +516,7 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
     keys = [c[0] for c in COMPONENTS]
     hist = latency_hist(store, rng, keys)
     components = []
-    for key, label, unit, attr in COMPONENTS:
+    for key, unit, attr in COMPONENTS:
         overall = _merge(h for (c, _), h in hist.items() if c == key)
         pcts = _pcts(overall)
         day_pcts = {d: _pcts(hist.get((key, d), [])) for d in days}
@@ -527,7 +528,6 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
         components.append(
             {
                 "key": key,
-                "label": label,
                 "unit": unit,
                 "threshold": threshold,
                 **pcts,
@@ -622,7 +622,9 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
         if calls
         else series([], []),
         "device_chart": _doughnut(_dist(lab, "browser", limit=8)),
-        "region_chart": _bar(_dist(lab, "region", limit=12), "calls", horizontal=True)
+        "region_chart": _bar(
+            _dist(lab, "region", limit=12), "calls", horizontal=True, drill="region"
+        )
         if calls
         else series([], []),
         "distributions": {
@@ -701,7 +703,7 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
         (f"Hot (> {hot_lead_above})", t["hot"]),
         ("Meeting booked", t["meetings"]),
     ]
-    coverage = [(label, _pct(t[col], calls)) for col, label in COVERAGE]
+    coverage = [(field, _pct(t[col], calls)) for col, field in COVERAGE]
     _, objection_trend = _weekly_trend(lab_days, "objection")
     _, competitor_trend = _weekly_trend(lab_days, "competitor")
     return {
@@ -735,10 +737,18 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
         )
         if calls
         else series([], []),
-        "objections_chart": _bar(_dist(lab, "objection"), "calls", horizontal=True)
+        "objections_chart": _bar(
+            _dist(lab, "objection"), "calls", horizontal=True, field="objections", drill="objection"
+        )
         if any(r["kind"] == "objection" for r in lab)
         else series([], []),
-        "competitors_chart": _bar(_dist(lab, "competitor"), "calls", horizontal=True)
+        "competitors_chart": _bar(
+            _dist(lab, "competitor"),
+            "calls",
+            horizontal=True,
+            field="competitors",
+            drill="competitor",
+        )
         if any(r["kind"] == "competitor" for r in lab)
         else series([], []),
         "objection_trend_chart": objection_trend,
@@ -749,6 +759,7 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
             type="bar",
             horizontal=True,
             unit="%",
+            field="@fields",
         )
         if calls
         else series([], []),
@@ -975,8 +986,13 @@ def sessions_list(
     q: str | None = None,
     before: datetime | None = None,
     limit: int = 50,
+    extra: tuple[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
+    """Calls of the range, newest first; ``extra``: a drill-down clause over ``sessions s``."""
     where, params = _session_where(f)
+    if extra and extra[0]:
+        where += f" AND {extra[0]}"
+        params.update(extra[1])
     if q:
         if dialect_of(store) == "postgres":
             # One expression, the one the trigram index covers.

@@ -70,8 +70,18 @@ DAILY_COUNTERS: tuple[str, ...] = (
     "cov_integrations",
     "cov_competitors",
     "cov_objections",
+    "turns_sum",
+    "agent_turns_sum",
+    "engagement_sum",
+    "engagement_calls",
+    "tokens_sum",
+    "sat_sum",
+    "sat_calls",
+    "satisfied",
 )
-_FLOAT_COUNTERS = frozenset({"duration_sum", "cost_sum"})
+_FLOAT_COUNTERS = frozenset({"duration_sum", "cost_sum", "engagement_sum", "sat_sum"})
+# Bumped whenever a rollup table changes shape: older rollups are dropped and rebuilt.
+ROLLUP_SCHEMA = "2"
 
 DDL: tuple[str, ...] = (
     "CREATE TABLE IF NOT EXISTS dash_state (key TEXT PRIMARY KEY, value TEXT)",
@@ -89,6 +99,10 @@ DDL: tuple[str, ...] = (
     f"CREATE TABLE IF NOT EXISTS dash_kb_failed ({_DIM_COLS}, query TEXT NOT NULL, "
     "n BIGINT NOT NULL, sessions BIGINT NOT NULL, last_at TIMESTAMPTZ, example_session TEXT, "
     f"PRIMARY KEY ({DIMS}, query))",
+    f"CREATE TABLE IF NOT EXISTS dash_kb_queries ({_DIM_COLS}, query TEXT NOT NULL, "
+    "n BIGINT NOT NULL, failed BIGINT NOT NULL, results_sum BIGINT NOT NULL, "
+    "results_n BIGINT NOT NULL, sessions BIGINT NOT NULL, last_at TIMESTAMPTZ, "
+    f"example_session TEXT, PRIMARY KEY ({DIMS}, query))",
     # Indexes on the base tables for the views that read them directly (session list, hot
     # leads, live feed). Additive: they do not change what the store writes.
     "CREATE INDEX IF NOT EXISTS ix_dash_sessions_processed_at ON sessions (processed_at)",
@@ -99,7 +113,13 @@ SEARCH_TEXT = (
     "LOWER(COALESCE(session_id, '') || ' ' || COALESCE(user_email, '') || ' ' || "
     "COALESCE(user_name, '') || ' ' || COALESCE(company, ''))"
 )
-ROLLUP_TABLES: tuple[str, ...] = ("dash_daily", "dash_latency", "dash_labels", "dash_kb_failed")
+ROLLUP_TABLES: tuple[str, ...] = (
+    "dash_daily",
+    "dash_latency",
+    "dash_labels",
+    "dash_kb_failed",
+    "dash_kb_queries",
+)
 
 # The sessions of the refreshed window with the dimension columns normalised.
 _BASE = f"""
@@ -110,6 +130,9 @@ SELECT s.session_id, CAST(s.started_at AS DATE) AS day,
 FROM sessions s
 WHERE s.started_at >= :lo AND s.started_at < :hi
 """
+
+# The quality analyzer's 0..10 satisfaction proxy, where the analysis carries one.
+_SATISFACTION = "CAST(s.analysis->'quality'->>'satisfaction_proxy' AS DOUBLE PRECISION)"
 
 _DAILY_SELECT = f"""
 SELECT CAST(s.started_at AS DATE),
@@ -145,7 +168,16 @@ SELECT CAST(s.started_at AS DATE),
        SUM(CASE WHEN l.current_tool IS NOT NULL THEN 1 ELSE 0 END),
        SUM(COALESCE(g.has_integration, 0)),
        SUM(COALESCE(g.has_competitor, 0)),
-       SUM(COALESCE(g.has_objection, 0))
+       SUM(COALESCE(g.has_objection, 0)),
+       SUM(COALESCE(s.turn_count, 0)),
+       SUM(COALESCE(s.agent_turns, 0)),
+       SUM(COALESCE(s.engagement_score, 0)),
+       SUM(CASE WHEN s.engagement_score IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(COALESCE(s.llm_input_tokens, 0) + COALESCE(s.llm_output_tokens, 0)),
+       SUM(COALESCE({_SATISFACTION}, 0)),
+       SUM(CASE WHEN {_SATISFACTION} IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN s.natural_ending AND COALESCE(s.sentiment, '') <> 'negative'
+                THEN 1 ELSE 0 END)
 FROM sessions s
 """
 _SIGNAL_FLAGS = """
@@ -323,6 +355,21 @@ def _labels_sql(dialect: str, lateral: bool) -> str:
         f"SELECT {_DIMS_B}, k.kind AS kind, {lead_label} AS label, 1.0 AS amount "
         f"FROM ({_BASE}) b JOIN leads l ON l.session_id = b.session_id "
         f"CROSS JOIN {_values('k', 'kind', list(_LEAD_LABELS))} WHERE {lead_label} IS NOT NULL",
+        # Every tool call by name (the tool-usage breakdown).
+        f"SELECT {_DIMS_B}, 'tool' AS kind, COALESCE(tc.name, 'unknown') AS label, "
+        f"1.0 AS amount FROM ({_BASE}) b {_child('tool_calls', 'tc', lateral)}",
+        # Raw lead scores and team sizes: the dashboard bins them with the profile's bands.
+        f"SELECT {_DIMS_B}, 'lead_score' AS kind, CAST(s.lead_score AS TEXT) AS label, "
+        f"1.0 AS amount FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
+        "WHERE s.lead_score IS NOT NULL",
+        f"SELECT {_DIMS_B}, 'team_size' AS kind, CAST(l.team_size AS TEXT) AS label, "
+        f"1.0 AS amount FROM ({_BASE}) b JOIN leads l ON l.session_id = b.session_id "
+        "WHERE l.team_size IS NOT NULL",
+        # Average end-to-end latency per region (total / n): geographic performance.
+        f"SELECT {_DIMS_B}, 'region_e2e' AS kind, COALESCE(s.device_location, 'unknown') "
+        "AS label, s.e2e_latency_avg_ms AS amount "
+        f"FROM ({_BASE}) b JOIN sessions s ON s.session_id = b.session_id "
+        "WHERE s.e2e_latency_avg_ms IS NOT NULL",
         *_json_map_sql(dialect),
     ]
     return (
@@ -344,6 +391,22 @@ GROUP BY {_DIMS_B}, LOWER(TRIM(tc.query))
 """
 
 
+def _kb_queries_sql(lateral: bool) -> str:
+    failed = "(tc.is_error OR tc.found = FALSE OR tc.total_results = 0)"
+    return f"""
+INSERT INTO dash_kb_queries ({DIMS}, query, n, failed, results_sum, results_n, sessions,
+                             last_at, example_session)
+SELECT {_DIMS_B}, LOWER(TRIM(tc.query)), COUNT(*),
+       SUM(CASE WHEN {failed} THEN 1 ELSE 0 END),
+       SUM(COALESCE(tc.total_results, 0)),
+       SUM(CASE WHEN tc.total_results IS NOT NULL THEN 1 ELSE 0 END),
+       COUNT(DISTINCT tc.session_id), MAX(tc.started_at), MAX(tc.session_id)
+FROM ({_BASE}) b {_child("tool_calls", "tc", lateral, where="tc.kind = 'kb_search'")}
+WHERE tc.query IS NOT NULL AND TRIM(tc.query) <> ''
+GROUP BY {_DIMS_B}, LOWER(TRIM(tc.query))
+"""
+
+
 def dialect_of(store: Store) -> str:
     return "postgres" if store.url.lower().startswith("postgres") else "duckdb"
 
@@ -355,6 +418,7 @@ def inserts(dialect: str, lateral: bool = False) -> tuple[str, ...]:
         _latency_sql(lateral),
         _labels_sql(dialect, lateral),
         _kb_failed_sql(lateral),
+        _kb_queries_sql(lateral),
     )
 
 
@@ -381,6 +445,7 @@ def ensure_rollups(store: Store) -> None:
     """Create the rollup tables and indexes (once per store object)."""
     if id(store) in _ensured:
         return
+    _drop_stale(store)
     for stmt in DDL:
         store.execute(stmt)
     if dialect_of(store) == "postgres":
@@ -395,6 +460,18 @@ def ensure_rollups(store: Store) -> None:
         except StoreError as exc:
             log.warning("no trigram index for session search: %s", exc)
     _ensured.add(id(store))
+
+
+def _drop_stale(store: Store) -> None:
+    """Drop rollups built by an older layout; the next refresh rebuilds them in full."""
+    store.execute(DDL[0])
+    rows = store.fetch("SELECT value FROM dash_state WHERE key = 'schema'")
+    if rows and rows[0]["value"] == ROLLUP_SCHEMA:
+        return
+    for table in ROLLUP_TABLES:
+        store.execute(f"DROP TABLE IF EXISTS {table}")
+    store.execute("DELETE FROM dash_state")
+    store.execute("INSERT INTO dash_state (key, value) VALUES ('schema', ?)", (ROLLUP_SCHEMA,))
 
 
 def _as_dt(value: Any) -> datetime | None:

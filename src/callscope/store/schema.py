@@ -366,6 +366,64 @@ SELECT g.profile, g.field, g.value,
        MIN(g.started_at) AS first_seen, MAX(g.started_at) AS last_seen
 FROM signals g JOIN sessions s ON s.session_id = g.session_id
 GROUP BY g.profile, g.field, g.value""",
+    # The dashboard's panels (docs/dashboard.md), for Metabase / Grafana / any SQL client.
+    "v_call_quality_daily": """
+SELECT CAST(started_at AS DATE) AS day, agent_name, agent_version,
+       COUNT(*) AS calls,
+       AVG(duration_seconds) / 60.0 AS avg_duration_min,
+       AVG(COALESCE(turn_count, 0)) AS avg_turns,
+       100.0 * SUM(COALESCE(interruptions, 0)) / NULLIF(SUM(COALESCE(agent_turns, 0)), 0)
+           AS interruption_rate_pct,
+       100.0 * SUM(CASE WHEN natural_ending THEN 1 ELSE 0 END) / COUNT(*) AS natural_ending_pct,
+       AVG(engagement_score) AS avg_engagement,
+       SUM(CASE WHEN sentiment = 'positive' THEN 1 ELSE 0 END) AS positive,
+       SUM(CASE WHEN sentiment = 'neutral' THEN 1 ELSE 0 END) AS neutral,
+       SUM(CASE WHEN sentiment = 'negative' THEN 1 ELSE 0 END) AS negative,
+       SUM(CASE WHEN lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1,
+       100.0 * SUM(CASE WHEN lead_tier IN ('tier_1', 'tier_2') THEN 1 ELSE 0 END) / COUNT(*)
+           AS qualification_rate_pct,
+       SUM(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings_booked
+FROM sessions
+GROUP BY CAST(started_at AS DATE), agent_name, agent_version""",
+    "v_hourly_ops": """
+SELECT DATE_TRUNC('hour', ended_at) AS hour, agent_name,
+       COUNT(*) AS calls,
+       AVG(e2e_latency_avg_ms) AS avg_e2e_latency_ms,
+       SUM(COALESCE(llm_input_tokens, 0) + COALESCE(llm_output_tokens, 0)) / 60.0
+           AS tokens_per_minute,
+       SUM(cost_usd) AS cost_usd_per_hour,
+       100.0 * SUM(CASE WHEN COALESCE(error_count, 0) > 0 THEN 1 ELSE 0 END) / COUNT(*)
+           AS error_rate_pct
+FROM sessions WHERE ended_at IS NOT NULL
+GROUP BY DATE_TRUNC('hour', ended_at), agent_name""",
+    "v_kb_queries": """
+SELECT LOWER(TRIM(query)) AS query, COUNT(*) AS searches,
+       SUM(CASE WHEN is_error OR found = FALSE OR total_results = 0 THEN 1 ELSE 0 END) AS failed,
+       AVG(total_results) AS avg_results, COUNT(DISTINCT session_id) AS sessions,
+       MAX(started_at) AS last_seen
+FROM tool_calls
+WHERE kind = 'kb_search' AND query IS NOT NULL
+GROUP BY LOWER(TRIM(query))""",
+    "v_tool_usage": """
+SELECT CAST(started_at AS DATE) AS day, name AS tool, kind, COUNT(*) AS calls,
+       SUM(CASE WHEN is_error OR NOT COALESCE(ok, TRUE) THEN 1 ELSE 0 END) AS failed
+FROM tool_calls
+GROUP BY CAST(started_at AS DATE), name, kind""",
+    "v_lead_score_histogram": """
+SELECT CAST(FLOOR(lead_score / 10.0) * 10 AS INTEGER) AS score_from, COUNT(*) AS calls,
+       SUM(CASE WHEN meeting_booked THEN 1 ELSE 0 END) AS meetings_booked
+FROM sessions WHERE lead_score IS NOT NULL
+GROUP BY CAST(FLOOR(lead_score / 10.0) * 10 AS INTEGER)""",
+    "v_lead_fields": """
+SELECT 'industry' AS field, industry AS value, COUNT(*) AS calls FROM leads
+WHERE industry IS NOT NULL GROUP BY industry
+UNION ALL
+SELECT 'use_case', use_case, COUNT(*) FROM leads WHERE use_case IS NOT NULL GROUP BY use_case
+UNION ALL
+SELECT 'team_size', CAST(team_size AS TEXT), COUNT(*) FROM leads
+WHERE team_size IS NOT NULL GROUP BY team_size
+UNION ALL
+SELECT kind, value, COUNT(DISTINCT session_id) FROM lead_signals GROUP BY kind, value""",
 }
 
 

@@ -16,12 +16,13 @@
     var spec;
     try { spec = JSON.parse(canvas.getAttribute("data-chart")); } catch (e) { return; }
     var type = spec.type || "line";
+    var round = type === "doughnut" || type === "pie";
     var datasets = (spec.datasets || []).map(function (d, i) {
       var color = d.color || PALETTE[i % PALETTE.length];
       var ds = {
         label: d.label, data: d.data, borderColor: color, pointRadius: type === "line" ? 1.5 : 0,
         borderWidth: type === "line" ? 2 : 0, tension: 0.25, spanGaps: true,
-        backgroundColor: type === "doughnut" ? (d.colors || PALETTE) : color + (type === "line" ? "22" : "cc")
+        backgroundColor: round ? (d.colors || PALETTE) : color + (type === "line" ? "22" : "cc")
       };
       if (d.dashed) { ds.borderDash = [6, 4]; ds.borderWidth = 1.5; ds.pointRadius = 0; ds.fill = false; }
       if (d.stack) ds.stack = d.stack;
@@ -34,7 +35,7 @@
         type: "line", stack: "threshold-" + t.label });
     });
     var scales = {};
-    if (type !== "doughnut") {
+    if (!round) {
       scales = {
         x: { stacked: !!spec.stacked, grid: { display: false }, ticks: { maxTicksLimit: 10, autoSkip: true } },
         y: { stacked: !!spec.stacked, beginAtZero: true, grid: { color: "#eef0f4" },
@@ -56,16 +57,50 @@
         indexAxis: spec.horizontal ? "y" : "x",
         interaction: { mode: "index", intersect: false },
         plugins: {
-          legend: { display: datasets.length > 1 || type === "doughnut", position: type === "doughnut" ? "right" : "bottom",
+          legend: { display: datasets.length > 1 || round, position: round ? "right" : "bottom",
                     labels: { boxWidth: 12, font: { size: 11 } } },
           tooltip: { callbacks: { label: function (c) {
             var v = c.parsed && typeof c.parsed === "object" ? (spec.horizontal ? c.parsed.x : c.parsed.y) : c.parsed;
             return (c.dataset.label ? c.dataset.label + ": " : (c.label ? c.label + ": " : "")) + fmt(v, spec.unit);
           } } }
         },
-        scales: scales
+        scales: scales,
+        onClick: spec.drill ? function (evt, els) { drill(canvas, spec, els); } : undefined,
+        onHover: spec.drill ? function (evt, els) {
+          evt.native.target.style.cursor = els.length ? "pointer" : "default"; } : undefined
       }
     });
+  }
+
+  // A click on a bar, slice or point opens the calls behind it (the session list, filtered).
+  function drill(canvas, spec, els) {
+    if (!els || !els.length) return;
+    var i = els[0].index;
+    var value = (spec.ids || spec.labels)[i];
+    if (value === undefined || value === "other") return;
+    var base = canvas.getAttribute("data-drill-base") || "";
+    var params = new URLSearchParams(base);
+    if (spec.drill === "day") { params.set("start", value); params.set("end", value); }
+    else params.set(spec.drill, value);
+    window.location.href = "/sessions?" + params.toString();
+  }
+
+  // Real-time numbers pushed by the server ("tick" events) replace the page's values.
+  function onTick(t) {
+    document.querySelectorAll("[data-live]").forEach(function (el) {
+      var key = el.getAttribute("data-live");
+      if (!(key in t)) return;
+      var v = t[key];
+      if (key === "as_of") el.textContent = String(v).replace("T", " ").slice(0, 19);
+      else if (key === "active_calls") el.textContent = t.active_source === "livekit_webhooks" ? String(v) : "–";
+      else if (key === "last_hour_avg_latency_ms") el.textContent = v === null ? "–" : Math.round(v).toLocaleString() + " ms";
+      else if (key === "last_hour_tokens_per_minute") el.textContent = fmt(v, "tok/min");
+      else if (key === "last_hour_cost_per_hour") el.textContent = "$" + Number(v).toFixed(2) + "/h";
+      else el.textContent = fmt(v);
+      el.setAttribute("data-updated", t.as_of);
+    });
+    var through = document.getElementById("data-through");
+    if (through && t.data_through) through.textContent = " · data through " + String(t.data_through).replace("T", " ").slice(0, 19);
   }
 
   function esc(s) {
@@ -110,6 +145,9 @@
     var es = new EventSource("/events");
     es.addEventListener("open", function () { if (dot) dot.classList.add("on"); });
     es.addEventListener("error", function () { if (dot) dot.classList.remove("on"); });
+    es.addEventListener("tick", function (e) {
+      try { onTick(JSON.parse(e.data)); } catch (err) { /* a malformed event is skipped */ }
+    });
     es.addEventListener("session", function (e) {
       try { onSession(JSON.parse(e.data)); } catch (err) { /* a malformed event is skipped */ }
     });
