@@ -34,6 +34,8 @@ _YOU_KNOW = re.compile(
 )
 # "i mean" as a filler, not "what i mean" / "do i mean".
 _I_MEAN = re.compile(r"(?<!\bwhat )(?<!\bdo )(?<!\bif )\bi mean\b(?! it| that| to| the)\s*")
+# "like" opening a turn ("like yes definitely") is always a filler.
+_LEADING_LIKE = re.compile(r"^like (?=[a-z])")
 # "like" as a filler: before a number or a hedge ("like twelve", "like about"), or where a
 # verb cannot follow it ("we like have", "it's like a"). Kept after the words that take it
 # as a verb or a comparison ("i'd like", "something like", "looks like", "feel like").
@@ -53,7 +55,7 @@ _NUMBER_WORD = re.compile(
     r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|forty|fifty|"
     r"sixty|seventy|eighty|ninety|hundred|thousand|oh|zero|double|\d+)\b"
 )
-_KEEP_DOUBLE = frozenset({"bye", "ha", "no", "very", "so", "that", "had"})
+_KEEP_DOUBLE = frozenset({"bye", "ha", "no", "very", "so", "had"})
 
 
 def remove_fillers(low: str) -> str:
@@ -65,7 +67,7 @@ def remove_fillers(low: str) -> str:
     if "i mean" in low:
         low = _I_MEAN.sub("", low)
     if "like" in low:
-        low = _FILLER_LIKE.sub("", low)
+        low = _LEADING_LIKE.sub("", _FILLER_LIKE.sub("", low))
     return " ".join(low.split())
 
 
@@ -137,11 +139,11 @@ class Fuser:
             if len(parts) < n:
                 continue
             spaced = " ".join(parts)
-            if spaced in self.phrases:
-                return None  # already the profile's own wording
             key = "".join(parts)
             phrase = self.joined.get(key)
             if phrase is None or phrase == spaced:
+                if spaced in self.phrases:
+                    return None  # already the profile's own wording
                 continue
             if parts[-1] in _PARTICLES and before not in _INTRODUCES:
                 continue
@@ -154,6 +156,8 @@ _OPENERS = (
     r"yes|yeah|yep|yup|no|nope|nah|okay|ok|sure|right|well|hi|hello|hey|thanks|thank you|"
     r"sorry|oh|alright|all right|great|perfect|cool|absolutely|exactly|actually|honestly|so"
 )
+# Apologies and interruptions always open a clause of their own ("sorry say that again").
+_APOLOGY = re.compile(r"^((?:i'm )?(?:sorry|pardon|pardon me|excuse me|wait|hold on)) (?=[a-z])")
 _OPENER = re.compile(
     rf"^((?:{_OPENERS})(?: (?:{_OPENERS}))?) (?=(?:i|i'm|i've|i'd|we|we're|we've|it|it's|"
     r"that|that's|they|they're|you|the|our|my|there|not|just|but|and|so|what|how|when|"
@@ -161,8 +165,8 @@ _OPENER = re.compile(
 )
 # Discourse markers that start a new clause mid-turn.
 _MARKERS = re.compile(
-    r" (?=(?:so|but|and then|and also|also|yeah|okay|well|actually|anyway|because|"
-    r"plus|though|although|however|otherwise|meanwhile|oh and|sorry)\b )"
+    r" (?=(?:so|but|and then|and also|yeah|okay|anyway|because|"
+    r"plus|although|however|otherwise|meanwhile|oh and|sorry)\b )"
 )
 # Question starts: a question word or an inverted auxiliary followed by what questions take.
 _QUESTION_BODY = (
@@ -177,7 +181,7 @@ _QUESTION_BODY = (
 # Mid-turn, not after words that embed it ("tell me how much", "not sure what it is") or
 # inside a question already begun ("how much is it", "what did you say").
 _QUESTION_START = re.compile(
-    r"(?<=[a-z'] )(?<!\bme )(?<!\btell )(?<!\bout )(?<!\bwhat )(?<!\bhow )(?<!\bwhy )(?<!\bwho )"
+    r"(?<=[a-z'] )(?<!\band )(?<!\bbut )(?<!\bso )(?<!\bokay )(?<!\bor )(?<!\bme )(?<!\btell )(?<!\bout )(?<!\bwhat )(?<!\bhow )(?<!\bwhy )(?<!\bwho )"
     r"(?<!\bwhere )(?<!\bwhen )(?<!\bwhich )(?<!\bmuch )(?<!\bmany )(?<!\blong )(?<!\bif )"
     r"(?<!\bknow )(?<!\bsure )(?<!\bwondering )(?<!\bask )(?<!\bidea )(?<!\bsee )"
     r"(?<!\bunderstand )(?<!\bremember )(?<!\bthat's )(?<!\bis )(?<!\bthat )"
@@ -204,6 +208,7 @@ def _split_questions(text: str) -> str:
 def restore_punctuation(low: str) -> str:
     """Clause commas and sentence ends for a turn STT left unpunctuated."""
     text = _OPENER.sub(r"\1, ", low, count=1)
+    text = _APOLOGY.sub(r"\1, ", text, count=1)
     text = _MARKERS.sub(", ", text)
     # A question start mid-turn begins a new sentence ("... march can you tell me ...").
     text = _split_questions(text)
