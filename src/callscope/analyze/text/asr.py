@@ -227,10 +227,10 @@ _PUNCTUATED = re.compile(r"[.?!,;]")
 
 
 def repair(text: str, fuser: Fuser | None = None) -> str:
-    """One caller turn of raw STT made readable; punctuated text only gets fillers and fusing."""
-    raw = not _PUNCTUATED.search(text)
-    if not raw:
-        return fuser.fuse(text) if fuser else text
+    """One turn of raw STT made readable; punctuated (formatted) text is returned unchanged."""
+    if _PUNCTUATED.search(text):
+        # Formatted text: a writer chose "our sales force" over "salesforce"; left as it is.
+        return text
     low = " ".join(text.lower().split())
     low = collapse_restarts(remove_fillers(low))
     if fuser is not None:
