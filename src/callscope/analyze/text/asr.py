@@ -188,6 +188,9 @@ _QUESTION_START = re.compile(
     rf"\b(?={_QUESTION_BODY})"
 )
 _QUESTION_OPEN = re.compile(_QUESTION_BODY)
+_WH = frozenset({"what", "which", "who", "where", "when", "how", "why", "huh", "pardon"})
+# An apology before a question mid-turn opens it: "nice sorry did you say a channel".
+_APOLOGY_MID = re.compile(rf"\b(sorry|pardon|wait) (?={_QUESTION_BODY})")
 
 
 def _is_question(clause: str) -> bool:
@@ -205,21 +208,28 @@ def _split_questions(text: str) -> str:
     return "\x00".join(out)
 
 
+def _is_question_sentence(sentence: str) -> bool:
+    """A sentence asks when a clause of it opens like a question, or it is a short wh-fragment
+    ("what time", "which one", "what")."""
+    clauses = sentence.split(", ")
+    if any(_is_question(c) for c in (clauses[0], clauses[-1])):
+        return True
+    words = clauses[-1].split()
+    return bool(words) and words[0] in _WH and len(words) <= 4
+
+
 def restore_punctuation(low: str) -> str:
     """Clause commas and sentence ends for a turn STT left unpunctuated."""
     text = _OPENER.sub(r"\1, ", low, count=1)
     text = _APOLOGY.sub(r"\1, ", text, count=1)
     text = _MARKERS.sub(", ", text)
+    text = _APOLOGY_MID.sub(r"\1, ", text)
     # A question start mid-turn begins a new sentence ("... march can you tell me ...").
     text = _split_questions(text)
-    sentences = [s.strip(" ,") for s in text.split("\x00")]
     out = []
-    for s in sentences:
-        if not s:
-            continue
-        first = s.split(", ", 1)
-        is_q = _is_question(s) or (len(first) == 2 and _is_question(first[1].split(", ")[-1]))
-        out.append(s + ("?" if is_q else "."))
+    for s in (s.strip(" ,") for s in text.split("\x00")):
+        if s:
+            out.append(s + ("?" if _is_question_sentence(s) else "."))
     return " ".join(out)
 
 
@@ -235,9 +245,7 @@ def repair(text: str, fuser: Fuser | None = None) -> str:
     low = collapse_restarts(remove_fillers(low))
     if fuser is not None:
         low = fuser.fuse(low)
-    if len(low.split()) < 3:
-        return low
-    return restore_punctuation(low)
+    return restore_punctuation(low) if low else low
 
 
 _FUSERS: dict[int, tuple[Any, Fuser]] = {}
