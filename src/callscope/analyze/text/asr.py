@@ -111,6 +111,23 @@ class Fuser:
                 joined.setdefault(key, p)
         return cls(joined, frozenset(plist))
 
+    def break_after_names(self, low: str) -> str:
+        """A new sentence where a subject starts right after a name the profile lists:
+        "docusign we're on docusign we were on hellosign" -> "docusign. we're on docusign. ..."."""
+        if not self.phrases or not _SUBJECT.search(low):
+            return low
+        return _SUBJECT.sub(
+            lambda m: "\x00" if self._ends_name(low, m.start()) else m.group(), low
+        )
+
+    def _ends_name(self, low: str, at: int) -> bool:
+        before = low[:at].split()
+        return any(
+            " ".join(before[-n:]) in self.phrases and len(before[-1]) >= 4
+            for n in (1, 2, 3)
+            if len(before) >= n
+        )
+
     def fuse(self, text: str) -> str:
         """``text`` with split phrases joined; other characters (case, punctuation) kept."""
         if not self.joined:
@@ -134,9 +151,9 @@ class Fuser:
         return "".join(pieces)
 
     def _match(self, words: list[str], i: int, before: str) -> tuple[str, int] | None:
-        for n in (3, 2):
+        for n in (3, 2, 1):
             parts = words[i : i + n]
-            if len(parts) < n:
+            if len(parts) < n or (n == 1 and len(parts[0]) < 6):
                 continue
             spaced = " ".join(parts)
             key = "".join(parts)
@@ -151,6 +168,8 @@ class Fuser:
         return None
 
 
+# A subject starting a clause: "we're", "we were", "i'm", "they use" ...
+_SUBJECT = re.compile(r" (?=(?:we|i|they|it|he|she)(?:'re|'m|'s|'ve|'ll|'d)?\b )")
 # Turn-opening answers that take a comma before the rest ("no it's not" -> "no, it's not").
 _OPENERS = (
     r"yes|yeah|yep|yup|no|nope|nah|okay|ok|sure|right|well|hi|hello|hey|thanks|thank you|"
@@ -244,7 +263,7 @@ def repair(text: str, fuser: Fuser | None = None) -> str:
     low = " ".join(text.lower().split())
     low = collapse_restarts(remove_fillers(low))
     if fuser is not None:
-        low = fuser.fuse(low)
+        low = fuser.break_after_names(fuser.fuse(low))
     return restore_punctuation(low) if low else low
 
 
