@@ -245,7 +245,9 @@ def _compare(report: Report, sid: str, key: str, gv: Any, pv: Any, p: Mapping[st
         report.misses.append(Miss(sid, key, gv, pv, _quote(p, key)))
 
 
-def _compare_sets(report: Report, sid: str, key: str, gold: Any, pred: Any, p: Mapping[str, Any]) -> None:
+def _compare_sets(
+    report: Report, sid: str, key: str, gold: Any, pred: Any, p: Mapping[str, Any]
+) -> None:
     gs, ps = set(gold or []), set(pred or [])
     c = report.fields.setdefault(key, FieldScore())
     c.tp += len(gs & ps)

@@ -90,7 +90,9 @@ def test_analyzers_read_the_repaired_text_of_a_noisy_call() -> None:
     case = json.loads((DEV / "dev_018.json").read_text())
     noisy = noisy_case(case, profile_phrases(load_profile()), seed=0)
     said = " ".join(
-        str(i["content"][0]) for i in noisy["record"]["transcript"]["items"] if i.get("role") == "user"
+        str(i["content"][0])
+        for i in noisy["record"]["transcript"]["items"]
+        if i.get("role") == "user"
     )
     assert "docu sign" in said and "," not in said  # the noise really is there
     out = _analyze(noisy)

@@ -22,11 +22,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-_ONES = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen"
-).split()
-_TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
+_ONES = [
+    "zero",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
+_TENS = ["_", "_", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 _ORDINALS = {
     "1st": "first",
     "2nd": "second",
@@ -45,11 +63,85 @@ _ORDINALS = {
 }
 # Short English words that brand names are often heard as ("hub spot", "docu sign").
 _PIECES = frozenset(
-    "hub spot docu sign sales force panda doc quick books pipe drive drop box zap word press "
-    "mail chimp net suite roto rooter home depot one hour out look share point air table "
-    "data base fire wall lock smith auto mate up work free lance pay pal code red door dash "
-    "smart sheet base camp iron clad pro posify get accept sign now ever note go daddy "
-    "micro soft link din face book you tube in stagram".split()
+    [
+        "hub",
+        "spot",
+        "docu",
+        "sign",
+        "sales",
+        "force",
+        "panda",
+        "doc",
+        "quick",
+        "books",
+        "pipe",
+        "drive",
+        "drop",
+        "box",
+        "zap",
+        "word",
+        "press",
+        "mail",
+        "chimp",
+        "net",
+        "suite",
+        "roto",
+        "rooter",
+        "home",
+        "depot",
+        "one",
+        "hour",
+        "out",
+        "look",
+        "share",
+        "point",
+        "air",
+        "table",
+        "data",
+        "base",
+        "fire",
+        "wall",
+        "lock",
+        "smith",
+        "auto",
+        "mate",
+        "up",
+        "work",
+        "free",
+        "lance",
+        "pay",
+        "pal",
+        "code",
+        "red",
+        "door",
+        "dash",
+        "smart",
+        "sheet",
+        "base",
+        "camp",
+        "iron",
+        "clad",
+        "pro",
+        "posify",
+        "get",
+        "accept",
+        "sign",
+        "now",
+        "ever",
+        "note",
+        "go",
+        "daddy",
+        "micro",
+        "soft",
+        "link",
+        "din",
+        "face",
+        "book",
+        "you",
+        "tube",
+        "in",
+        "stagram",
+    ]
 )
 FILLERS = ("um", "uh", "like", "you know", "i mean")
 
@@ -62,7 +154,12 @@ def spell_int(n: int) -> str:
         return _ONES[n]
     if n < 100:
         return _TENS[n // 10] + ("" if n % 10 == 0 else " " + _ONES[n % 10])
-    for size, word in ((10**9, "billion"), (10**6, "million"), (1000, "thousand"), (100, "hundred")):
+    for size, word in (
+        (10**9, "billion"),
+        (10**6, "million"),
+        (1000, "thousand"),
+        (100, "hundred"),
+    ):
         if n >= size:
             head, rest = divmod(n, size)
             return f"{spell_int(head)} {word}" + ("" if rest == 0 else " " + spell_int(rest))
@@ -113,15 +210,19 @@ def numbers_to_words(text: str, rng: random.Random) -> str:
     """Every digit in ``text`` spoken the way people say it."""
     if not any(ch.isdigit() for ch in text):
         return text
-    text = _PHONE.sub(lambda m: _say_digits(m.group()) if _phone_like(m.group()) else m.group(), text)
+    text = _PHONE.sub(
+        lambda m: _say_digits(m.group()) if _phone_like(m.group()) else m.group(), text
+    )
     text = _MONEY.sub(
         lambda m: _say_number(m.group(1), rng) + (" thousand" if m.group(2) else "") + " dollars",
         text,
     )
     text = _PERCENT.sub(lambda m: _say_number(m.group(1), rng) + " percent", text)
     text = _TIME.sub(
-        lambda m: spell_int(int(m.group(1)))
-        + ("" if m.group(2) == "00" else " " + _say_minutes(m.group(2))),
+        lambda m: (
+            spell_int(int(m.group(1)))
+            + ("" if m.group(2) == "00" else " " + _say_minutes(m.group(2)))
+        ),
         text,
     )
     text = _ORDINAL.sub(
@@ -213,7 +314,9 @@ def spell_out(text: str) -> str:
     return _strip_punctuation(numbers_to_words(text, random.Random(0)).lower())
 
 
-def _user_content(item: dict[str, Any], rng: random.Random, splits: dict[str, str], cfg: NoiseConfig) -> None:
+def _user_content(
+    item: dict[str, Any], rng: random.Random, splits: dict[str, str], cfg: NoiseConfig
+) -> None:
     content = item.get("content")
     if isinstance(content, str):
         item["content"] = noisy_text(content, rng, splits, cfg)

@@ -98,8 +98,13 @@ def check_labels(cid: str, expected: Mapping[str, Any], data: Mapping[str, Any])
             raise SpecError(f"{cid}: expected lacks {key}")
 
 
-def record_from_turns(cid: str, started_at: str, turns: Sequence[Mapping[str, Any]],
-                      agent: Mapping[str, str], slow: float = 1.0) -> dict[str, Any]:
+def record_from_turns(
+    cid: str,
+    started_at: str,
+    turns: Sequence[Mapping[str, Any]],
+    agent: Mapping[str, str],
+    slow: float = 1.0,
+) -> dict[str, Any]:
     """A SessionRecord v1 dict for a scripted conversation (agent / user / tool turns)."""
     rng = random.Random(cid)
     t0 = datetime.fromisoformat(started_at.replace("Z", "+00:00")).timestamp()
@@ -110,8 +115,9 @@ def record_from_turns(cid: str, started_at: str, turns: Sequence[Mapping[str, An
         elif "agent" in turn:
             call.agent(str(turn["agent"]), bool(turn.get("interrupted")))
         elif "tool" in turn:
-            call.tool(str(turn["tool"]), dict(turn.get("args", {})), turn.get("result"),
-                      turn.get("error"))
+            call.tool(
+                str(turn["tool"]), dict(turn.get("args", {})), turn.get("result"), turn.get("error")
+            )
         else:
             raise SpecError(f"{cid}: turn {n} is neither user, agent nor tool: {dict(turn)}")
     ended = call.t + rng.uniform(0.5, 2.0)
@@ -126,21 +132,39 @@ def record_from_turns(cid: str, started_at: str, turns: Sequence[Mapping[str, An
         "consent": {"recording": True, "analytics": True},
         "transcript": {"items": call.items},
         "metrics": [],
-        "usage": {"model_usage": [
-            {"type": "llm_usage", "provider": "openai", "model": "gpt-4.1-mini",
-             "input_tokens": call.llm_in, "input_cached_tokens": int(call.llm_in * 0.6),
-             "output_tokens": call.llm_out},
-            {"type": "stt_usage", "provider": "deepgram", "model": "nova-3",
-             "audio_duration": round(call.stt_audio, 2)},
-            {"type": "tts_usage", "provider": "cartesia", "model": "sonic-2",
-             "characters_count": call.tts_chars, "audio_duration": round(call.tts_audio, 2)},
-        ]},
+        "usage": {
+            "model_usage": [
+                {
+                    "type": "llm_usage",
+                    "provider": "openai",
+                    "model": "gpt-4.1-mini",
+                    "input_tokens": call.llm_in,
+                    "input_cached_tokens": int(call.llm_in * 0.6),
+                    "output_tokens": call.llm_out,
+                },
+                {
+                    "type": "stt_usage",
+                    "provider": "deepgram",
+                    "model": "nova-3",
+                    "audio_duration": round(call.stt_audio, 2),
+                },
+                {
+                    "type": "tts_usage",
+                    "provider": "cartesia",
+                    "model": "sonic-2",
+                    "characters_count": call.tts_chars,
+                    "audio_duration": round(call.tts_audio, 2),
+                },
+            ]
+        },
         "discovered_signals": {},
         "tool_calls": call.tool_calls,
-        "connection": {"bandwidth_in_bytes": int((ended - t0) * 6000),
-                       "bandwidth_out_bytes": int((ended - t0) * 5600),
-                       "packet_loss_pct": round(rng.uniform(0, 1.2), 2),
-                       "jitter_ms": round(rng.uniform(4, 25), 1)},
+        "connection": {
+            "bandwidth_in_bytes": int((ended - t0) * 6000),
+            "bandwidth_out_bytes": int((ended - t0) * 5600),
+            "packet_loss_pct": round(rng.uniform(0, 1.2), 2),
+            "jitter_ms": round(rng.uniform(4, 25), 1),
+        },
         "errors": [],
         "close_reason": "participant_disconnected",
     }
@@ -154,15 +178,23 @@ def tool_labels(tool_calls: Sequence[Mapping[str, Any]], data: Mapping[str, Any]
 
     def found(c: Mapping[str, Any]) -> bool:
         out = c["output"]
-        return (not c["is_error"] and isinstance(out, dict) and bool(out.get(kb["success_key"]))
-                and bool(out.get(kb.get("results_key") or kb["success_key"])))
+        return (
+            not c["is_error"]
+            and isinstance(out, dict)
+            and bool(out.get(kb["success_key"]))
+            and bool(out.get(kb.get("results_key") or kb["success_key"]))
+        )
 
     return {
         "tools.kb_searches": len(searches),
         "tools.kb_failed_searches": sum(1 for c in searches if not found(c)),
         "tools.meeting_booked": any(
-            c["name"] == book["name"] and not c["is_error"] and isinstance(c["output"], dict)
-            and c["output"].get(book["success_key"]) is True for c in tool_calls),
+            c["name"] == book["name"]
+            and not c["is_error"]
+            and isinstance(c["output"], dict)
+            and c["output"].get(book["success_key"]) is True
+            for c in tool_calls
+        ),
     }
 
 
@@ -176,7 +208,8 @@ def build_case(spec: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, An
     expected["lead.score"], expected["lead.tier"] = rule_score(expected, data)
     expected.update(tool_labels(record["tool_calls"], data))
     expected["quality.interruptions"] = sum(
-        1 for t in spec["turns"] if "agent" in t and t.get("interrupted"))
+        1 for t in spec["turns"] if "agent" in t and t.get("interrupted")
+    )
     return {"record": record, "expected": dict(sorted(expected.items()))}
 
 
@@ -185,8 +218,9 @@ def build_dir(src: Path, out: Path, data: Mapping[str, Any]) -> list[str]:
     tiers = []
     for path in sorted(src.glob("*.json")):
         case = build_case(json.loads(path.read_text(encoding="utf-8")), data)
-        (out / path.name).write_text(json.dumps(case, indent=1, ensure_ascii=False) + "\n",
-                                     encoding="utf-8")
+        (out / path.name).write_text(
+            json.dumps(case, indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
         tiers.append(str(case["expected"]["lead.tier"]))
     return tiers
 

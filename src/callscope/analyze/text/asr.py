@@ -46,9 +46,11 @@ _LIKE_KEEP = (
     r"(?<!\bmore )(?<!\bmuch )(?<!\bnothing )(?<!\banything )(?<!\bseems )(?<!\bwhat )"
     r"(?<!\bjust )(?<!\bnot )(?<!\bdoesn't )(?<!\bkind of )(?<!\bsort of )"
 )
-_FILLER_LIKE = re.compile(_LIKE_KEEP + r"\blike\b(?= (?:um|uh|a|an|the|about|maybe|around|\d|"
+_FILLER_LIKE = re.compile(
+    _LIKE_KEEP + r"\blike\b(?= (?:um|uh|a|an|the|about|maybe|around|\d|"
     r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|"
-    r"fifty|hundred|a hundred|have|has|had|we|i|it|it's|they|so|just|really|totally)\b)\s*")
+    r"fifty|hundred|a hundred|have|has|had|we|i|it|it's|they|so|just|really|totally)\b)\s*"
+)
 # A word or two said twice in a row: a restart. Number words are left alone ("twenty twenty").
 _RESTART = re.compile(r"\b((?:[a-z']+ ){1,3}?)\1+")
 _NUMBER_WORD = re.compile(
@@ -80,17 +82,41 @@ def _collapse(m: re.Match[str]) -> str:
 
 
 def collapse_restarts(low: str) -> str:
-    """"we we have" -> "we have", "i think i think it's" -> "i think it's"."""
+    """ "we we have" -> "we have", "i think i think it's" -> "i think it's"."""
     return _RESTART.sub(_collapse, low + " ").strip()
 
 
 _WORD = re.compile(r"[A-Za-z0-9']+")
 # A two-word split is only fused where the pair cannot be an ordinary phrase: after a verb
 # particle ("sign now", "drop in") it is left unless a word that introduces a product precedes.
-_PARTICLES = frozenset({"now", "up", "in", "out", "on", "off", "back", "over", "down", "it", "away"})
+_PARTICLES = frozenset(
+    {"now", "up", "in", "out", "on", "off", "back", "over", "down", "it", "away"}
+)
 _INTRODUCES = frozenset(
-    "use used using uses with from via like tried try called plus through into "
-    "switched switching moved the our their a an".split()
+    [
+        "use",
+        "used",
+        "using",
+        "uses",
+        "with",
+        "from",
+        "via",
+        "like",
+        "tried",
+        "try",
+        "called",
+        "plus",
+        "through",
+        "into",
+        "switched",
+        "switching",
+        "moved",
+        "the",
+        "our",
+        "their",
+        "a",
+        "an",
+    ]
 )
 
 
@@ -116,9 +142,7 @@ class Fuser:
         "docusign we're on docusign we were on hellosign" -> "docusign. we're on docusign. ..."."""
         if not self.phrases or not _SUBJECT.search(low):
             return low
-        return _SUBJECT.sub(
-            lambda m: "\x00" if self._ends_name(low, m.start()) else m.group(), low
-        )
+        return _SUBJECT.sub(lambda m: "\x00" if self._ends_name(low, m.start()) else m.group(), low)
 
     def _ends_name(self, low: str, at: int) -> bool:
         before = low[:at].split()
@@ -200,7 +224,8 @@ _QUESTION_BODY = (
 # Mid-turn, not after words that embed it ("tell me how much", "not sure what it is") or
 # inside a question already begun ("how much is it", "what did you say").
 _QUESTION_START = re.compile(
-    r"(?<=[a-z'] )(?<!\band )(?<!\bbut )(?<!\bso )(?<!\bokay )(?<!\bor )(?<!\bme )(?<!\btell )(?<!\bout )(?<!\bwhat )(?<!\bhow )(?<!\bwhy )(?<!\bwho )"
+    r"(?<=[a-z'] )(?<!\band )(?<!\bbut )(?<!\bso )(?<!\bokay )(?<!\bor )(?<!\bme )(?<!\btell )"
+    r"(?<!\bout )(?<!\bwhat )(?<!\bhow )(?<!\bwhy )(?<!\bwho )"
     r"(?<!\bwhere )(?<!\bwhen )(?<!\bwhich )(?<!\bmuch )(?<!\bmany )(?<!\blong )(?<!\bif )"
     r"(?<!\bknow )(?<!\bsure )(?<!\bwondering )(?<!\bask )(?<!\bidea )(?<!\bsee )"
     r"(?<!\bunderstand )(?<!\bremember )(?<!\bthat's )(?<!\bis )(?<!\bthat )"
