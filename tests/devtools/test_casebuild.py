@@ -58,8 +58,8 @@ def test_failed_booking_is_not_booked_and_retry_is() -> None:
 def test_labels_outside_the_profile_are_refused() -> None:
     spec = json.loads((HS / "specs" / "hs_001.json").read_text())
     spec["expected"]["signals.urgency"] = "yesterday"
-    with pytest.raises(SpecError, match="hs_001: signals.urgency"):
+    with pytest.raises(SpecError, match=r"hs_001: signals\.urgency"):
         build_case(spec, DATA)
     del spec["expected"]["signals.urgency"]
-    with pytest.raises(SpecError, match="lacks signals.urgency"):
+    with pytest.raises(SpecError, match=r"lacks signals\.urgency"):
         build_case(spec, DATA)
