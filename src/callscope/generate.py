@@ -392,9 +392,9 @@ def _weighted(rng: random.Random, options: dict[str, float]) -> str:
 def _business_generator(profile: Profile | None) -> Callable[..., dict[str, Any]] | None:
     if profile is None:
         return None
-    from callscope.devtools import GENERATORS
+    from callscope.devtools import generator_for
 
-    return GENERATORS.get(profile.name)
+    return generator_for(profile.name)
 
 
 def generate_record(

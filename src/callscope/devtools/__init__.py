@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from importlib import import_module
 from typing import Any
 
-from callscope.devtools import home_services_gen
+# Profiles whose calls have a generator of their own (`callscope generate`): name -> module.
+_GENERATORS = {"home_services": "callscope.devtools.home_services_gen"}
 
-# Profiles whose calls have a generator of their own, by profile name (`callscope generate`).
-GENERATORS: dict[str, Callable[..., dict[str, Any]]] = {
-    "home_services": home_services_gen.generate_record,
-}
+
+def generator_for(profile_name: str) -> Callable[..., dict[str, Any]] | None:
+    """The ``generate_record`` of a profile's own generator, or None (imported on demand)."""
+    module = _GENERATORS.get(profile_name)
+    if module is None:
+        return None
+    fn: Callable[..., dict[str, Any]] = import_module(module).generate_record
+    return fn
