@@ -182,8 +182,13 @@ def get(d: Any, dotted: str) -> Any:
     return d
 
 
-def load_cases(directory: Path) -> list[Case]:
-    """Every ``*.json`` case in ``directory`` (sorted); a bad file raises EvalSetError."""
+CaseTransform = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def load_cases(directory: Path, transform: CaseTransform | None = None) -> list[Case]:
+    """Every ``*.json`` case in ``directory`` (sorted); a bad file raises EvalSetError.
+
+    ``transform`` rewrites each raw case before it is validated (e.g. ASR noise)."""
     if not directory.is_dir():
         raise EvalSetError(f"{directory}: not a directory")
     cases: list[Case] = []
@@ -198,6 +203,8 @@ def load_cases(directory: Path) -> list[Case]:
             or not isinstance(data.get("expected"), dict)
         ):
             raise EvalSetError(f"{path}: a case is an object with 'record' and 'expected'")
+        if transform is not None:
+            data = transform(data)
         try:
             record = validate_record(data["record"], str(path))
         except RecordError as exc:
@@ -212,6 +219,8 @@ def _quote(pred: Mapping[str, Any], dotted: str) -> str | None:
     """The caller's words the analyzer based its value on, when it kept evidence."""
     section, _, key = dotted.partition(".")
     evidence = get(pred, f"{section}.evidence") or {}
+    if section == "signals":
+        evidence = pred.get("signal_evidence") or {}
     if not isinstance(evidence, dict):
         return None
     entries = evidence.get(key) or []
@@ -220,6 +229,104 @@ def _quote(pred: Mapping[str, Any], dotted: str) -> str | None:
     if entries and isinstance(entries[0], dict):
         return str(entries[0].get("quote", ""))[:160] or None
     return None
+
+
+def _compare(report: Report, sid: str, key: str, gv: Any, pv: Any, p: Mapping[str, Any]) -> None:
+    """One single-valued field: a hit, or a false positive and/or a false negative."""
+    c = report.fields.setdefault(key, FieldScore())
+    if gv is not None and pv == gv:
+        c.tp += 1
+        return
+    if pv is not None:
+        c.fp += 1
+    if gv is not None:
+        c.fn += 1
+    if gv != pv:
+        report.misses.append(Miss(sid, key, gv, pv, _quote(p, key)))
+
+
+def _compare_sets(
+    report: Report, sid: str, key: str, gold: Any, pred: Any, p: Mapping[str, Any]
+) -> None:
+    gs, ps = set(gold or []), set(pred or [])
+    c = report.fields.setdefault(key, FieldScore())
+    c.tp += len(gs & ps)
+    c.fp += len(ps - gs)
+    c.fn += len(gs - ps)
+    if gs != ps:
+        report.misses.append(Miss(sid, key, sorted(gs), sorted(ps), _quote(p, key)))
+
+
+def _accuracy(report: Report, sid: str, g: Mapping[str, Any], p: Mapping[str, Any]) -> None:
+    for key in ACCURACY:
+        if key not in g:
+            continue
+        a = report.accuracy.setdefault(key, [0, 0])
+        a[1] += 1
+        got = get(p, key)
+        if got == g[key]:
+            a[0] += 1
+        else:
+            report.misses.append(Miss(sid, key, g[key], got))
+        if key == "lead.tier":
+            row = report.tier_confusion.setdefault(str(g[key]), {})
+            row[str(got)] = row.get(str(got), 0) + 1
+
+
+Band = Callable[[Any], Any]
+
+
+def profile_bands(profile: Any) -> dict[str, Band]:
+    """``signals.<field>`` -> band of a value, for every number field of ``profile`` with bands."""
+    out: dict[str, Band] = {}
+    fields = getattr(profile, "fields", None)
+    if not isinstance(fields, dict):
+        return out
+    for name, spec in fields.items():
+        bands = getattr(spec, "bands", None) or []
+        if bands:
+            out[f"signals.{name}"] = _band_fn(
+                [(getattr(b, "min", None), getattr(b, "max", None), str(b.label)) for b in bands]
+            )
+    return out
+
+
+def _band_fn(bands: list[tuple[float | None, float | None, str]]) -> Band:
+    def band(v: Any) -> str | None:
+        if not _is_num(v) or isinstance(v, bool):
+            return None
+        for lo, hi, label in bands:
+            if (lo is None or v >= lo) and (hi is None or v <= hi):
+                return label
+        return None
+
+    return band
+
+
+def score_signals(
+    gold: Mapping[str, Mapping[str, Any]],
+    pred: Mapping[str, Mapping[str, Any]],
+    bands: Mapping[str, Band] | None = None,
+) -> Report:
+    """Any profile's ``signals.<field>`` labels: micro-F1 over every labeled field (lists by
+    set overlap, numbers in ``bands``, yes/no and one-of by value), plus the accuracies."""
+    bands = bands or {}
+    report = Report(n=len(gold))
+    for sid, g in gold.items():
+        p = pred.get(sid)
+        if p is None:
+            raise EvalSetError(f"no analysis result for session {sid}")
+        for key in sorted(k for k in g if k.startswith("signals.")):
+            gv, pv = g[key], get(p, key)
+            if isinstance(gv, list) or isinstance(pv, list):
+                _compare_sets(report, sid, key, gv, pv, p)
+                continue
+            band = bands.get(key)
+            if band is not None:
+                gv, pv = band(gv), band(pv)
+            _compare(report, sid, key, gv, pv, p)
+        _accuracy(report, sid, g, p)
+    return report
 
 
 def score(gold: Mapping[str, Mapping[str, Any]], pred: Mapping[str, Mapping[str, Any]]) -> Report:
@@ -235,37 +342,10 @@ def score(gold: Mapping[str, Mapping[str, Any]], pred: Mapping[str, Mapping[str,
             gv, pv = g.get(key), get(p, key)
             if band is not None:
                 gv, pv = band(gv), band(pv)
-            c = report.fields[key]
-            if gv is not None and pv == gv:
-                c.tp += 1
-            else:
-                if pv is not None:
-                    c.fp += 1
-                if gv is not None:
-                    c.fn += 1
-                if gv != pv:
-                    report.misses.append(Miss(sid, key, gv, pv, _quote(p, key)))
+            _compare(report, sid, key, gv, pv, p)
         for key in MULTI:
-            gs, ps = set(g.get(key) or []), set(get(p, key) or [])
-            c = report.fields[key]
-            c.tp += len(gs & ps)
-            c.fp += len(ps - gs)
-            c.fn += len(gs - ps)
-            if gs != ps:
-                report.misses.append(Miss(sid, key, sorted(gs), sorted(ps), _quote(p, key)))
-        for key in ACCURACY:
-            if key not in g:
-                continue
-            a = report.accuracy.setdefault(key, [0, 0])
-            a[1] += 1
-            got = get(p, key)
-            if got == g[key]:
-                a[0] += 1
-            else:
-                report.misses.append(Miss(sid, key, g[key], got))
-            if key == "lead.tier":
-                row = report.tier_confusion.setdefault(str(g[key]), {})
-                row[str(got)] = row.get(str(got), 0) + 1
+            _compare_sets(report, sid, key, g.get(key), get(p, key), p)
+        _accuracy(report, sid, g, p)
     return report
 
 
@@ -275,7 +355,21 @@ def analyze_cases(cases: Iterable[Case], profile: Profile) -> dict[str, dict[str
     return {c.record.session_id: analyze_to_contract(c.record, profile) for c in cases}
 
 
-def evaluate(directory: Path, profile: Profile) -> Report:
-    cases = load_cases(directory)
+def evaluate(directory: Path, profile: Profile, transform: CaseTransform | None = None) -> Report:
+    """Score a set: by ``signals.*`` labels when it has them (any profile), else the default
+    profile's ``sales.*`` keys the way the held-out check does."""
+    cases = load_cases(directory, transform)
     gold = {c.record.session_id: c.expected for c in cases}
-    return score(gold, analyze_cases(cases, profile))
+    pred = analyze_cases(cases, profile)
+    if any(k.startswith("signals.") for g in gold.values() for k in g):
+        return score_signals(gold, pred, profile_bands(profile))
+    return score(gold, pred)
+
+
+def noise_transform(profile: Profile, seed: int = 0) -> CaseTransform:
+    """Each case as raw speech-to-text (``callscope.devtools.asr_noise``), seeded."""
+    from callscope.analyze.text.vocab import profile_phrases
+    from callscope.devtools.asr_noise import noisy_case
+
+    phrases = profile_phrases(profile)
+    return lambda case: noisy_case(case, phrases, seed)

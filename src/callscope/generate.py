@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -389,6 +389,14 @@ def _weighted(rng: random.Random, options: dict[str, float]) -> str:
     return rng.choices(list(options), weights=list(options.values()))[0]
 
 
+def _business_generator(profile: Profile | None) -> Callable[..., dict[str, Any]] | None:
+    if profile is None:
+        return None
+    from callscope.devtools import generator_for
+
+    return generator_for(profile.name)
+
+
 def generate_record(
     index: int,
     *,
@@ -399,6 +407,11 @@ def generate_record(
     with_labels: bool = False,
 ) -> dict[str, Any]:
     """One synthetic call. ``start`` is the end of the window the calls spread over."""
+    own = _business_generator(profile)
+    if own is not None:  # a profile whose business has a generator of its own
+        return own(
+            index, seed=seed, profile=profile, start=start, days=days, with_labels=with_labels
+        )
     rng = random.Random(seed * 1_000_003 + index)
     end_window = (start or datetime.now(UTC)).timestamp()
     # More calls on weekdays and business hours: pick a day, then an hour by weight.

@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from callscope.analyze.text.asr import repair_view
 from callscope.analyze.view import CallView
 from callscope.profile.model import Profile
 
@@ -93,6 +94,8 @@ class Registry:
     def run(self, view: CallView, profile: Profile) -> AnalysisRun:
         run = AnalysisRun(view.session_id)
         results: dict[str, Result] = {}
+        if view.analytics_consent:  # raw speech-to-text made readable once, before any reader
+            view = repair_view(view, profile)
         for analyzer in self.ordered():
             outcome = ModuleOutcome(analyzer.name, analyzer.version, None)
             missing = [r for r in analyzer.requires if r not in results]

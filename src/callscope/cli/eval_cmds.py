@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from callscope.eval import TIERS, EvalSetError, Report, evaluate
+from callscope.eval import TIERS, EvalSetError, Report, evaluate, noise_transform
 from callscope.profile.model import ProfileError, load_profile
 
 _out = Console()
@@ -66,6 +66,22 @@ def _table(report: Report, max_misses: int) -> None:
             _out.print("  " + m.line(), highlight=False, soft_wrap=True)
 
 
+def _side_by_side(clean: Report, noisy: Report) -> None:
+    """The headline figures on the set as written and on its raw-STT variant."""
+    t = Table(title="clean vs ASR-noisy (same labels; caller turns as raw speech-to-text)")
+    for col in ("metric", "clean", "noisy"):
+        t.add_column(col, justify="left" if col == "metric" else "right")
+    t.add_row("signal micro-F1", f"{clean.micro.f1:.3f}", f"{noisy.micro.f1:.3f}")
+    for key in clean.accuracy:
+        t.add_row(key, f"{clean.acc(key):.2f}", f"{noisy.acc(key):.2f}")
+    _out.print(t)
+
+
+def _noisy_summary(report: Report) -> dict[str, object]:
+    full = report.to_dict()
+    return {k: full[k] for k in ("n", "signal_micro", "fields", "accuracy", "tier_confusion")}
+
+
 def register(app: typer.Typer) -> None:
     @app.command("eval")
     def eval_cmd(
@@ -79,6 +95,11 @@ def register(app: typer.Typer) -> None:
             float | None, typer.Option("--min-tier", help="fail below this tier accuracy")
         ] = None,
         max_misses: Annotated[int, typer.Option("--max-misses")] = 80,
+        noisy: Annotated[
+            bool,
+            typer.Option("--noisy/--clean-only", help="also score the set made ASR-noisy"),
+        ] = True,
+        seed: Annotated[int, typer.Option("--seed", help="seed of the ASR noise")] = 0,
     ) -> None:
         """Score `analyze` on a labeled set: per-field P/R/F1, micro-F1, tier, misses."""
         if fmt not in ("table", "json"):
@@ -87,13 +108,19 @@ def register(app: typer.Typer) -> None:
         try:
             prof = load_profile(profile)
             report = evaluate(directory, prof)
+            noisy_report = evaluate(directory, prof, noise_transform(prof, seed)) if noisy else None
         except (ProfileError, EvalSetError) as exc:
             _err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         if fmt == "json":
-            print(json.dumps(report.to_dict(), ensure_ascii=False))
+            out = report.to_dict()
+            if noisy_report is not None:
+                out["noisy"] = _noisy_summary(noisy_report)
+            print(json.dumps(out, ensure_ascii=False))
         else:
             _table(report, max_misses)
+            if noisy_report is not None:
+                _side_by_side(report, noisy_report)
         failed = []
         if min_f1 is not None and report.micro.f1 < min_f1:
             failed.append(f"signal micro-F1 {report.micro.f1:.3f} < {min_f1}")
@@ -102,3 +129,28 @@ def register(app: typer.Typer) -> None:
         if failed:
             _err.print("[red]below threshold:[/] " + "; ".join(failed), highlight=False)
             raise typer.Exit(1)
+
+    @app.command("noisify")
+    def noisify_cmd(
+        source: Annotated[Path, typer.Argument(help="directory of labeled *.json cases")],
+        out: Annotated[Path, typer.Argument(help="directory to write the noisy cases to")],
+        profile: Annotated[
+            str | None, typer.Option("--profile", help="profile whose phrases get split")
+        ] = None,
+        seed: Annotated[int, typer.Option("--seed")] = 0,
+    ) -> None:
+        """Write an ASR-noisy copy of a labeled set (lower case, no punctuation, spoken
+        numbers, fillers, restarts, split brand names); labels unchanged."""
+        from callscope.analyze.text.vocab import profile_phrases
+        from callscope.devtools.asr_noise import noisy_set
+
+        try:
+            prof = load_profile(profile)
+        except ProfileError as exc:
+            _err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        if not source.is_dir():
+            _err.print(f"[red]error:[/] {source}: not a directory", highlight=False)
+            raise typer.Exit(2)
+        n = noisy_set(source, out, profile_phrases(prof), seed)
+        _err.print(f"wrote {n} noisy cases to {out}", highlight=False)
