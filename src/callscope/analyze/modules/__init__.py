@@ -2,6 +2,8 @@
 
 from callscope.analyze.modules import (  # noqa: F401
     actions,
+    insights,
+    lead_insights,
     lead,
     objections,
     performance,
