@@ -38,7 +38,7 @@ CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
     "performance": {"e2e_latency_ms": None},
 }
 # Modules that extend another module's section instead of adding their own key.
-EXTENDS: dict[str, str] = {"lead_insights": "lead"}
+EXTENDS: dict[str, str] = {"lead_insights": "lead", "quality_insights": "quality"}
 CONTRACT_KEYS: list[str] = (
     ["session_id"]
     + [f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys]

@@ -930,10 +930,39 @@ def load_model() -> SentimentModel:
     return SentimentModel.from_dict(json.loads(text))
 
 
-@registry.register("sentiment", "1.5.0")
+@registry.register("sentiment", "1.6.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     result = rule_sentiment(view, profile)
     model = load_model()
-    if model.near_cut(float(result["score"])):
+    near = model.near_cut(float(result["score"]))
+    if near:
         result["overall"] = model.predict(model_features(result))
+    result["tone"] = tone(result)
+    result["confidence"] = confidence(result, near)
     return result
+
+
+def tone(result: Result) -> str:
+    """A word for the caller's emotional state: the label refined by the stance markers."""
+    overall = result["overall"]
+    if overall == "negative":
+        return "frustrated" if result["frustration_markers"] else "dissatisfied"
+    if overall == "positive":
+        return "enthusiastic" if result["enthusiasm_markers"] else "satisfied"
+    return "hesitant" if result["reservation_markers"] else "calm"
+
+
+def confidence(result: Result, decided_by_model: bool) -> float:
+    """0..1: distance of the score from the nearest cut point, scaled by how much was said.
+
+    ``0.5 + 2.5 x distance`` (cap 1), times ``min(1, caller turns / 4)``; a label the model
+    decided near a cut point is at most 0.6.
+    """
+    score = float(result["score"])
+    distance = min(abs(score - POSITIVE_AT), abs(score - NEGATIVE_AT))
+    if NEGATIVE_AT < score < POSITIVE_AT:
+        distance = min(distance, 0.2)
+    value = min(1.0, 0.5 + 2.5 * distance) * min(1.0, len(result["progression"]) / 4)
+    if decided_by_model:
+        value = min(value, 0.6)
+    return round(value, 3)
