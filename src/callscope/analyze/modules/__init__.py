@@ -15,3 +15,6 @@ from callscope.analyze.modules import (  # noqa: F401
     summary,
     tools,
 )
+
+# Last: it reads every other module's result (registration order breaks ties in the run order).
+from callscope.analyze.modules import executive  # noqa: F401,E402
