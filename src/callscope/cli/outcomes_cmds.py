@@ -69,7 +69,9 @@ def import_cmd(
 
 @pull_app.command("salesforce")
 def pull_salesforce(
-    instance_url: Annotated[str, typer.Option("--instance-url", help="https://<org>.my.salesforce.com")],
+    instance_url: Annotated[
+        str, typer.Option("--instance-url", help="https://<org>.my.salesforce.com")
+    ],
     session_id_env: Annotated[
         str, typer.Option("--session-id-env", help="Env var holding the access token.")
     ] = "CALLSCOPE_SALESFORCE_SESSION_ID",
@@ -87,7 +89,9 @@ def pull_salesforce(
     store = _store()
     try:
         emails = known_emails(store)
-        pull = SalesforcePull(instance_url, token, api_version=api_version, verify=ca_bundle or True)
+        pull = SalesforcePull(
+            instance_url, token, api_version=api_version, verify=ca_bundle or True
+        )
         try:
             found = pull.outcomes(emails)
         except PullError as exc:
@@ -155,9 +159,18 @@ def report_cmd(
     out.print(t)
     i = impact.as_dict()
     kind = "measured" if impact.measured else "ASSUMED"
-    for key in ("calls_with_outcome", "trial_to_paid", "assisted_revenue", "pipeline_influenced",
-                "time_to_value_days", "escalation_rate", "return_caller_rate", "cost_usd",
-                "value_usd", "roi_pct"):
+    for key in (
+        "calls_with_outcome",
+        "trial_to_paid",
+        "assisted_revenue",
+        "pipeline_influenced",
+        "time_to_value_days",
+        "escalation_rate",
+        "return_caller_rate",
+        "cost_usd",
+        "value_usd",
+        "roi_pct",
+    ):
         out.print(f"{key:<22} {i[key]}", highlight=False)
     out.print(f"ROI figures are {kind}", highlight=False)
     for a in impact.assumptions:

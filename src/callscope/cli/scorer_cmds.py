@@ -52,7 +52,10 @@ def train_cmd(
     t = Table(title=f"held-out split: {report.n_test} calls (trained on {report.n_train})")
     for col in ("model", "AUC", "Brier", "ECE"):
         t.add_column(col, justify="left" if col == "model" else "right")
-    for name, m in (("learned (calibrated LR)", report.learned), ("rule score / 100", report.rules)):
+    for name, m in (
+        ("learned (calibrated LR)", report.learned),
+        ("rule score / 100", report.rules),
+    ):
         t.add_row(name, f"{m.auc:.3f}", f"{m.brier:.3f}", f"{m.ece:.3f}")
     out.print(t)
     out.print(f"model {report.version}: {report.model_path}", highlight=False)

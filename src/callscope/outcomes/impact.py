@@ -62,7 +62,8 @@ WHERE o.email IN (SELECT LOWER(user_email) FROM sessions)
 """
 _TIME_TO_VALUE = """
 SELECT MIN(s.started_at) AS first_call, MIN(o.occurred_at) AS converted_at
-FROM outcomes AS o JOIN sessions AS s ON LOWER(s.user_email) = o.email OR s.session_id = o.session_id
+FROM outcomes AS o
+JOIN sessions AS s ON LOWER(s.user_email) = o.email OR s.session_id = o.session_id
 WHERE (o.trial_converted OR o.closed_won) AND o.occurred_at IS NOT NULL
 GROUP BY COALESCE(o.email, o.session_id)
 """
@@ -107,8 +108,8 @@ def business_impact(store: Store, assumptions: Impact) -> BusinessImpact:
         out.assumptions = [
             f"trial_to_paid = {assumptions.baseline_trial_conversion} "
             "(profile insights.impact.baseline_trial_conversion)",
-            f"value = qualified leads x trial_to_paid x average deal ${assumptions.average_deal_usd}"
-            " (profile insights.impact.average_deal_usd)",
+            "value = qualified leads x trial_to_paid x average deal "
+            f"${assumptions.average_deal_usd} (profile insights.impact.average_deal_usd)",
         ]
     if out.cost_usd and out.value_usd is not None:
         out.roi_pct = round((out.value_usd - out.cost_usd) / out.cost_usd * 100, 1)

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from simple_salesforce import Salesforce
+from simple_salesforce.api import Salesforce
 from simple_salesforce.exceptions import SalesforceError
 
 from callscope.outcomes.records import Outcome
@@ -23,7 +23,9 @@ _LEAD_SOQL = (
     "SELECT Id, Email, Status, IsConverted, ConvertedOpportunityId, ConvertedDate, "
     "LastModifiedDate FROM Lead WHERE Email IN ({})"
 )
-_OPP_SOQL = "SELECT Id, StageName, IsClosed, IsWon, Amount, CloseDate FROM Opportunity WHERE Id IN ({})"
+_OPP_SOQL = (
+    "SELECT Id, StageName, IsClosed, IsWon, Amount, CloseDate FROM Opportunity WHERE Id IN ({})"
+)
 
 
 class PullError(Exception):
@@ -85,7 +87,9 @@ class SalesforcePull:
         try:
             return list(self._sf.query_all(soql).get("records") or [])
         except SalesforceError as exc:
-            raise PullError(f"salesforce query failed: {exc.status} {str(exc.content)[:200]}") from None
+            raise PullError(
+                f"salesforce query failed: {exc.status} {str(exc.content)[:200]}"
+            ) from None
         except requests.RequestException as exc:
             raise PullError(f"salesforce unreachable: {type(exc).__name__}: {exc}") from None
 
@@ -93,7 +97,9 @@ class SalesforcePull:
         leads: list[dict[str, Any]] = []
         for chunk in _chunks(list(emails), CHUNK):
             leads += self._query(_LEAD_SOQL.format(", ".join(_quote(e) for e in chunk)))
-        opp_ids = [str(x["ConvertedOpportunityId"]) for x in leads if x.get("ConvertedOpportunityId")]
+        opp_ids = [
+            str(x["ConvertedOpportunityId"]) for x in leads if x.get("ConvertedOpportunityId")
+        ]
         opps: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(opp_ids, CHUNK):
             for o in self._query(_OPP_SOQL.format(", ".join(_quote(i) for i in chunk))):
@@ -115,5 +121,7 @@ def _outcome(lead: dict[str, Any], opps: dict[str, dict[str, Any]]) -> Outcome |
         closed_won=bool(opp.get("IsWon")) if opp and closed else None,
         amount=float(amount) if isinstance(amount, int | float) else None,
         trial_converted=bool(lead.get("IsConverted")),
-        occurred_at=_when((opp or {}).get("CloseDate"), lead.get("ConvertedDate"), lead.get("LastModifiedDate")),
+        occurred_at=_when(
+            (opp or {}).get("CloseDate"), lead.get("ConvertedDate"), lead.get("LastModifiedDate")
+        ),
     )

@@ -39,7 +39,8 @@ def synthesize(calls: Iterable[Labeled], seed: int = 7, share: float = 0.8) -> l
         p = _propensity(features(call.analysis), rng)
         won = rng.random() < p
         sales = call.analysis.get("sales") or {}
-        team = sales.get("team_size") if isinstance(sales.get("team_size"), int | float) else 3
+        raw = sales.get("team_size")
+        team = float(raw) if isinstance(raw, int | float) else 3.0
         amount = round(max(300.0, 480.0 * float(team) * rng.uniform(0.6, 1.4)), 2)
         days = rng.randint(3, 45)
         when = call.started_at + timedelta(days=days) if call.started_at else None

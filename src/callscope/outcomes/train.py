@@ -94,7 +94,9 @@ def _tier_cuts(calls: list[Labeled], p: np.ndarray[Any, Any]) -> tuple[list[dict
     return cuts, below
 
 
-def train(calls: list[Labeled], out_dir: Path, *, test_size: float = 0.3, seed: int = 7) -> TrainReport:
+def train(
+    calls: list[Labeled], out_dir: Path, *, test_size: float = 0.3, seed: int = 7
+) -> TrainReport:
     from callscope.outcomes.model import features
 
     if len(calls) < MIN_CALLS:
@@ -137,5 +139,12 @@ def train(calls: list[Labeled], out_dir: Path, *, test_size: float = 0.3, seed: 
     path.write_text(text, encoding="utf-8")
     (out_dir / "lead_model.json").write_text(text, encoding="utf-8")
     return TrainReport(
-        version, str(path), len(tr), len(te), round(float(y.mean()), 3), learned, rules, now.isoformat()
+        version,
+        str(path),
+        len(tr),
+        len(te),
+        round(float(y.mean()), 3),
+        learned,
+        rules,
+        now.isoformat(),
     )

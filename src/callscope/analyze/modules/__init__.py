@@ -1,11 +1,13 @@
 """Built-in analyzers. Importing this package registers each module with the default registry."""
 
+# Last: it reads every other module's result (registration order breaks ties in the run order).
 from callscope.analyze.modules import (  # noqa: F401
     actions,
+    executive,
     insights,
+    lead,
     lead_insights,
     next_step,
-    lead,
     objections,
     performance,
     quality,
@@ -15,6 +17,3 @@ from callscope.analyze.modules import (  # noqa: F401
     summary,
     tools,
 )
-
-# Last: it reads every other module's result (registration order breaks ties in the run order).
-from callscope.analyze.modules import executive  # noqa: F401,E402

@@ -30,9 +30,54 @@ _REFLECT = re.compile(
     r"if i understand|you mentioned|you said|what i'?m hearing|so for you)\b"
 )
 _STOP = frozenset(
-    "that this with have from they them there their what when where which would could should "
-    "about your yours just like really yeah okay sure well then than also into only very much "
-    "some been were will does doing know think right mean because thing things".split()
+    [
+        "that",
+        "this",
+        "with",
+        "have",
+        "from",
+        "they",
+        "them",
+        "there",
+        "their",
+        "what",
+        "when",
+        "where",
+        "which",
+        "would",
+        "could",
+        "should",
+        "about",
+        "your",
+        "yours",
+        "just",
+        "like",
+        "really",
+        "yeah",
+        "okay",
+        "sure",
+        "well",
+        "then",
+        "than",
+        "also",
+        "into",
+        "only",
+        "very",
+        "much",
+        "some",
+        "been",
+        "were",
+        "will",
+        "does",
+        "doing",
+        "know",
+        "think",
+        "right",
+        "mean",
+        "because",
+        "thing",
+        "things",
+    ]
 )
 
 

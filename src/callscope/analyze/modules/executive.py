@@ -41,7 +41,11 @@ def situation(view: CallView, upstream: Mapping[str, Result]) -> str:
     if tone:
         tail.append(f"the caller ended {_label(tone)}")
     if quality:
-        tail.append("the call closed naturally" if quality.get("natural_ending") else "the call ended abruptly")
+        tail.append(
+            "the call closed naturally"
+            if quality.get("natural_ending")
+            else "the call ended abruptly"
+        )
     text = first or f"{round(view.duration_s)} s call"
     return text + (" — " + ", ".join(tail) if tail else "") + "."
 
@@ -103,7 +107,10 @@ def takeaways(upstream: Mapping[str, Result]) -> list[str]:
         out.append("Must-have features: " + ", ".join(_label(f["feature"]) for f in wanted))
     people = insights.get("stakeholders") or []
     if people:
-        named = [f"{p['name']} ({_label(p['role'])})" if p.get("name") else _label(p["role"]) for p in people]
+        named = [
+            f"{p['name']} ({_label(p['role'])})" if p.get("name") else _label(p["role"])
+            for p in people
+        ]
         out.append("Stakeholders: " + ", ".join(named))
     if insights.get("urgency") == "high":
         out.append("Urgent: the caller wants to move now")
@@ -121,7 +128,9 @@ def next_action(upstream: Mapping[str, Result]) -> str | None:
     return f"{action}" + (f" ({', '.join(extra)})" if extra else "")
 
 
-@registry.register("executive_summary", VERSION, requires=("next_step", "performance", "lead_insights", "summary"))
+@registry.register(
+    "executive_summary", VERSION, requires=("next_step", "performance", "lead_insights", "summary")
+)
 def analyze_executive(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     return {
         "situation": situation(view, upstream),

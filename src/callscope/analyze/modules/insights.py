@@ -35,8 +35,35 @@ _NAME_BEFORE = re.compile(
 )
 _NAME_AFTER = re.compile(r"^,?\s+([a-z][a-z'-]{1,20})\b(?=\s*(?:,|\.|$|who|signs|has|is|does))")
 _NOT_NAMES = frozenset(
-    "him her them it me us you he she they we the our my a an this that who which someone "
-    "everyone anyone somebody whoever first then".split()
+    [
+        "him",
+        "her",
+        "them",
+        "it",
+        "me",
+        "us",
+        "you",
+        "he",
+        "she",
+        "they",
+        "we",
+        "the",
+        "our",
+        "my",
+        "a",
+        "an",
+        "this",
+        "that",
+        "who",
+        "which",
+        "someone",
+        "everyone",
+        "anyone",
+        "somebody",
+        "whoever",
+        "first",
+        "then",
+    ]
 )
 # Where the caller says they are: "here in Austin", "based out of Phoenix", "clinics around
 # Atlanta". Up to three words, stopped by punctuation or a clause word.
@@ -47,8 +74,29 @@ _PLACE = re.compile(
     r"((?:[a-z][a-z.'-]*\s?){1,3}?)(?=\s*(?:[,.;!?]|\band\b|\bwe\b|\bbut\b|\bso\b|\bthat\b|$))"
 )
 _PLACE_STOP = frozenset(
-    "the a an our my this that it there here town office house business terms general "
-    "mind question line person charge".split()
+    [
+        "the",
+        "a",
+        "an",
+        "our",
+        "my",
+        "this",
+        "that",
+        "it",
+        "there",
+        "here",
+        "town",
+        "office",
+        "house",
+        "business",
+        "terms",
+        "general",
+        "mind",
+        "question",
+        "line",
+        "person",
+        "charge",
+    ]
 )
 
 
@@ -71,8 +119,8 @@ def _vocab(profile: Profile) -> PhraseMatcher:
         _ROLE_GROUP: cfg.stakeholders,
         _BARRIER_GROUP: cfg.switching_barriers,
         _FEATURE_GROUP: {fid: [f.label.lower(), *f.synonyms] for fid, f in cfg.features.items()},
-        _INTEREST_GROUP: dict(cfg.interest),
-        _URGENCY_GROUP: dict(cfg.urgency),
+        _INTEREST_GROUP: {str(k): v for k, v in cfg.interest.items()},
+        _URGENCY_GROUP: {str(k): v for k, v in cfg.urgency.items()},
         _USE_GROUP: vocab.synonyms(profile, "use_case"),
     }
     matcher = PhraseMatcher(lists)
@@ -220,7 +268,7 @@ def _features(reads: list[_Read]) -> list[dict[str, Any]]:
             }
             prev = out.get(hit.id)
             # A later, stronger statement of the same need replaces a weaker one.
-            if prev is None or _RANK[item["interest"]] > _RANK[prev["interest"]]:
+            if prev is None or _RANK[str(item["interest"])] > _RANK[str(prev["interest"])]:
                 out[hit.id] = item
     return sorted(out.values(), key=lambda f: int(f["turn"]))
 

@@ -126,7 +126,9 @@ def _model() -> LeadModel | None:
 
 
 @registry.register(
-    "lead_insights", VERSION, requires=("sales", "lead", "quality", "insights", "tools", "sentiment")
+    "lead_insights",
+    VERSION,
+    requires=("sales", "lead", "quality", "insights", "tools", "sentiment"),
 )
 def analyze_lead_insights(
     view: CallView, profile: Profile, upstream: Mapping[str, Result]

@@ -431,7 +431,7 @@ def performance_score(
         return s["p95"] if s else None
 
     latency = _within(p95("e2e_latency_ms"), th.e2e_latency_ms)
-    ttft = (_within(p95("llm_ttft_ms"), th.llm_ttft_ms) + _within(p95("tts_ttfb_ms"), th.tts_ttfb_ms))
+    ttft = _within(p95("llm_ttft_ms"), th.llm_ttft_ms) + _within(p95("tts_ttfb_ms"), th.tts_ttfb_ms)
     tps = stats.get("llm_tokens_per_s")
     throughput = (
         min(1.0, tps["p50"] / th.llm_tokens_per_second_min)
