@@ -39,6 +39,12 @@ demo: $(STAMP)
 	$(BIN)/callscope worker --once --concurrency 2
 	$(BIN)/callscope queue stats
 	$(BIN)/callscope summary
+	# The outcome loop: demo outcomes drawn from the calls' signals, imported, a learned scorer
+	# trained and compared with the rule model, accuracy per week and ROI from the outcomes.
+	$(BIN)/callscope outcomes synthesize --out $(DATA_DIR)/outcomes.jsonl
+	$(BIN)/callscope outcomes import $(DATA_DIR)/outcomes.jsonl
+	$(BIN)/callscope scorer train --results bench/results/scorer_train.json
+	$(BIN)/callscope outcomes report
 	@if [ "$(DEMO_SERVE)" != "0" ]; then \
 	  echo "dashboard: http://127.0.0.1:8000  (Ctrl-C to stop; DEMO_SERVE=0 skips this)"; \
 	  CALLSCOPE_DASHBOARD_AUTH=false $(BIN)/callscope serve --host 127.0.0.1 --port 8000; \

@@ -15,10 +15,15 @@ from callscope.profile import load_profile
 from tests.analyze.callbuilder import contract, record
 
 MINE = {
-    "quality": "1.4.0",
-    "sentiment": "1.5.0",
-    "performance": "1.0.0",
-    "tools": "1.0.0",
+    "quality": "1.5.0",
+    "sentiment": "1.6.0",
+    "performance": "1.1.0",
+    "tools": "1.1.0",
+    "insights": "1.0.0",
+    "lead_insights": "1.0.0",
+    "quality_insights": "1.0.0",
+    "next_step": "1.0.0",
+    "executive_summary": "1.0.0",
     "actions": "1.0.0",
     "summary": "1.0.0",
 }

@@ -38,6 +38,8 @@ CONTRACT_DEFAULTS: dict[str, dict[str, Any]] = {
     "tools": {"meeting_booked": False, "kb_searches": 0, "kb_failed_searches": 0},
     "performance": {"e2e_latency_ms": None},
 }
+# Modules that extend another module's section instead of adding their own key.
+EXTENDS: dict[str, str] = {"lead_insights": "lead", "quality_insights": "quality"}
 CONTRACT_KEYS: list[str] = (
     ["session_id", "signals", "signal_evidence"]
     + [f"{section}.{key}" for section, keys in CONTRACT_DEFAULTS.items() for key in keys]
@@ -79,7 +81,9 @@ def contract_output(run: AnalysisRun, profile: Profile | None = None) -> dict[st
         merged.update({k: v for k, v in produced.items() if k not in merged})
         out[section] = merged
     for name, result in results.items():
-        if name not in out and name != "summary":
+        if name in EXTENDS:
+            out.setdefault(EXTENDS[name], {}).update(result)
+        elif name not in out and name != "summary":
             out[name] = result
     summary = results.get("summary") or {}
     out["summary"] = str(summary.get("text", "")) if isinstance(summary, dict) else str(summary)

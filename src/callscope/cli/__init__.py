@@ -26,6 +26,8 @@ COMMAND_MODULES: list[str] = [
     "sinks_cmds",
     "dashboard_cmds",
     "llm_cmds",
+    "outcomes_cmds",
+    "scorer_cmds",
 ]
 
 

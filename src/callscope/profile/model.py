@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callscope.profile.insights import InsightsConfig
 from callscope.profile.loader import YamlError, load_yaml_mapping
 
 DEFAULT_PROFILE = "pandadoc_trial"
@@ -335,6 +336,7 @@ class Profile(_Strict):
     prices: Prices = Field(default_factory=Prices)
     retention: Retention = Field(default_factory=Retention)
     kb_topics: dict[str, list[str]] = Field(default_factory=dict)
+    insights: InsightsConfig = Field(default_factory=InsightsConfig)
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

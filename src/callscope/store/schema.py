@@ -283,6 +283,25 @@ SIGNALS = Table(
     (("field", "value"), ("started_at",)),
 )
 
+OUTCOMES = Table(
+    "outcomes",
+    "What happened after a call (CRM stage, won/lost, trial conversion): imported or pulled.",
+    (
+        _c("outcome_id", "text", "source + key of the outcome; re-imports replace", not_null=True),
+        _c("session_id", "text", "the call it follows, when known"),
+        _c("email", "text", "the lead's email, when the session is not known"),
+        _c("stage", "text", "CRM stage or lead status reached"),
+        _c("closed_won", "bool", "true won, false lost, null open"),
+        _c("amount", "float", "deal amount in the CRM's currency"),
+        _c("trial_converted", "bool"),
+        _c("occurred_at", "ts", "when the outcome happened"),
+        _c("source", "text", "import file name, salesforce, synthetic"),
+        _c("imported_at", "ts"),
+    ),
+    ("outcome_id",),
+    (("session_id",), ("email",), ("occurred_at",)),
+)
+
 TABLES: tuple[Table, ...] = (
     SESSIONS,
     TRANSCRIPTS,
@@ -293,6 +312,7 @@ TABLES: tuple[Table, ...] = (
     ANALYSIS_RESULTS,
     ALERTS_HISTORY,
     SIGNALS,
+    OUTCOMES,
 )
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 # Tables whose rows belong to one revision of a session: replaced wholesale on rewrite.
@@ -323,6 +343,32 @@ SELECT CAST(started_at AS DATE) AS day, agent_name,
        SUM(cost_usd) AS cost_usd
 FROM sessions
 GROUP BY CAST(started_at AS DATE), agent_name""",
+    # Predicted tier against what happened, per week of the call. An outcome joins its call by
+    # session id, else by email (every call of that lead before the outcome). Positive outcome:
+    # closed won or trial converted; a lead is predicted qualified when its tier is not
+    # 'unqualified'. Accuracy = agreeing calls / calls with an outcome.
+    "v_qualification_accuracy": """
+SELECT CAST(DATE_TRUNC('week', j.started_at) AS DATE) AS week,
+       COUNT(*) AS calls_with_outcome,
+       SUM(CASE WHEN j.predicted = j.actual THEN 1 ELSE 0 END) AS agreeing,
+       AVG(CASE WHEN j.predicted = j.actual THEN 1.0 ELSE 0.0 END) AS accuracy,
+       SUM(CASE WHEN j.predicted AND j.actual THEN 1 ELSE 0 END) AS true_positives,
+       SUM(CASE WHEN j.predicted AND NOT j.actual THEN 1 ELSE 0 END) AS false_positives,
+       SUM(CASE WHEN NOT j.predicted AND j.actual THEN 1 ELSE 0 END) AS false_negatives,
+       SUM(CASE WHEN j.lead_tier = 'tier_1' AND j.actual THEN 1 ELSE 0 END) AS tier_1_won,
+       SUM(CASE WHEN j.lead_tier = 'tier_1' THEN 1 ELSE 0 END) AS tier_1_calls
+FROM (
+  SELECT s.session_id, s.started_at, s.lead_tier,
+         COALESCE(s.lead_tier, 'unqualified') <> 'unqualified' AS predicted,
+         BOOL_OR(COALESCE(o.closed_won, FALSE) OR COALESCE(o.trial_converted, FALSE)) AS actual
+  FROM sessions AS s
+  JOIN outcomes AS o
+    ON o.session_id = s.session_id
+    OR (o.session_id IS NULL AND o.email IS NOT NULL AND o.email = s.user_email
+        AND (o.occurred_at IS NULL OR o.occurred_at >= s.started_at))
+  GROUP BY s.session_id, s.started_at, s.lead_tier
+) AS j
+GROUP BY CAST(DATE_TRUNC('week', j.started_at) AS DATE)""",
     "v_leads": """
 SELECT l.session_id, l.started_at, l.email, l.name, l.company, l.score, l.tier, l.confidence,
        l.hot_lead, l.meeting_booked, l.team_size, l.monthly_volume, l.industry, l.use_case,

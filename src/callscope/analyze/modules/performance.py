@@ -263,9 +263,15 @@ def cost(view: CallView, profile: Profile) -> dict[str, Any]:
     }
 
 
-@registry.register("performance", "1.0.0", needs_text=False)
+@registry.register("performance", "1.1.0", needs_text=False)
 def analyze_performance(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     series, source = latency_series(view)
+    stt_source = "stt_metrics" if series.get("stt_duration_ms") else None
+    if not stt_source and series.get("transcription_delay_ms"):
+        # Streaming STT reports no request duration; the time from end of speech to the final
+        # transcript is the STT time the caller waits for.
+        series["stt_duration_ms"] = series["transcription_delay_ms"]
+        stt_source = "transcription_delay"
     stats = {name: percentiles(values) for name, values in series.items()}
     th = profile.thresholds
     breaches: list[dict[str, Any]] = []
@@ -307,6 +313,18 @@ def analyze_performance(view: CallView, profile: Profile, upstream: Mapping[str,
         )
 
     conn = view.record.connection
+    audio, audio_source = audio_quality(view)
+    if audio is not None and audio < th.audio_quality_min:
+        breaches.append(
+            {
+                "metric": "audio_quality",
+                "value": audio,
+                "threshold": th.audio_quality_min,
+                "turns_over": 0,
+            }
+        )
+    usage = usage_totals(view)
+    tps = stats.get("llm_tokens_per_s")
     return {
         "e2e_latency_ms": stats.get("e2e_latency_ms"),
         "llm_ttft_ms": stats.get("llm_ttft_ms"),
@@ -324,5 +342,107 @@ def analyze_performance(view: CallView, profile: Profile, upstream: Mapping[str,
         "packet_loss_pct": conn.packet_loss_pct,
         "jitter_ms": conn.jitter_ms,
         "duration_s": round(view.duration_s, 2),
+        "stt_duration_source": stt_source,
+        **usage,
+        "tokens_per_s": tps["avg"] if tps else None,
+        "audio_quality": audio,
+        "audio_quality_source": audio_source,
+        "score": performance_score(stats, error_rate, audio, profile),
         **cost(view, profile),
     }
+
+
+def usage_totals(view: CallView) -> dict[str, Any]:
+    """Token, TTS character and TTS audio totals from ``record.usage``."""
+    usage = view.record.usage if isinstance(view.record.usage, dict) else {}
+    tokens = chars = 0.0
+    audio = 0.0
+    seen_llm = seen_tts = False
+    for entry in _model_usage(usage, view.record.metrics):
+        kind = entry.get("type")
+        if kind == "llm_usage":
+            seen_llm = True
+            tokens += (_num(entry.get("input_tokens")) or 0.0) + (
+                _num(entry.get("output_tokens")) or 0.0
+            )
+        elif kind == "tts_usage":
+            seen_tts = True
+            chars += _num(entry.get("characters_count")) or 0.0
+            audio += _num(entry.get("audio_duration")) or 0.0
+    return {
+        "total_tokens": int(tokens) if seen_llm else None,
+        "tts_characters": int(chars) if seen_tts else None,
+        "tts_audio_s": round(audio, 2) if seen_tts else None,
+    }
+
+
+def _extra(model: Any, *keys: str) -> float | None:
+    extra = getattr(model, "model_extra", None) or {}
+    for key in keys:
+        value = _num(extra.get(key))
+        if value is not None:
+            return value
+    return None
+
+
+def audio_quality(view: CallView) -> tuple[float | None, str | None]:
+    """MOS 1..5: the record's own figure, else estimated from packet loss and jitter.
+
+    The estimate is the ITU-T G.107 E-model simplified for wideband voice with loss
+    concealment: ``R = 93.2 - Id - Ie_eff``, ``Ie_eff = 95 x loss / (loss + 25)``,
+    ``Id = 0.024 d + 0.11 (d - 177.3) [d > 177.3]`` with ``d = 20 + 2 x jitter`` ms, then
+    ``MOS = 1 + 0.035 R + 7e-6 R (R - 60) (100 - R)``.
+    """
+    conn = view.record.connection
+    if conn is None:
+        return None, None
+    own = _extra(conn, "audio_quality", "mos", "audio_mos")
+    if own is not None and 1.0 <= own <= 5.0:
+        return round(own, 2), "record"
+    loss, jitter = _num(conn.packet_loss_pct), _num(conn.jitter_ms)
+    if loss is None and jitter is None:
+        return None, None
+    loss = max(0.0, loss or 0.0)
+    d = 20.0 + 2.0 * max(0.0, jitter or 0.0)
+    delay = 0.024 * d + (0.11 * (d - 177.3) if d > 177.3 else 0.0)
+    r = max(0.0, min(100.0, 93.2 - delay - 95.0 * loss / (loss + 25.0)))
+    mos = 1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r)
+    return round(max(1.0, min(4.5, mos)), 2), "estimated"
+
+
+def _within(value: float | None, limit: float) -> float:
+    """1 at or under the limit, falling linearly to 0 at twice the limit."""
+    if value is None or limit <= 0:
+        return 1.0
+    return max(0.0, min(1.0, 2.0 - value / limit))
+
+
+def performance_score(
+    stats: Mapping[str, dict[str, float] | None],
+    error_rate: float,
+    audio: float | None,
+    profile: Profile,
+) -> int:
+    """0..100 = 100 x (0.35 L + 0.15 T + 0.15 K + 0.20 E + 0.15 A) (docs/analyzers.md)."""
+    th = profile.thresholds
+
+    def p95(name: str) -> float | None:
+        s = stats.get(name)
+        return s["p95"] if s else None
+
+    latency = _within(p95("e2e_latency_ms"), th.e2e_latency_ms)
+    ttft = _within(p95("llm_ttft_ms"), th.llm_ttft_ms) + _within(p95("tts_ttfb_ms"), th.tts_ttfb_ms)
+    tps = stats.get("llm_tokens_per_s")
+    throughput = (
+        min(1.0, tps["p50"] / th.llm_tokens_per_second_min)
+        if tps and th.llm_tokens_per_second_min > 0
+        else 1.0
+    )
+    errors = 1.0 - min(1.0, error_rate / (2.0 * th.error_rate_pct)) if th.error_rate_pct else 1.0
+    sound = (
+        1.0
+        if audio is None or audio >= th.audio_quality_min
+        else max(0.0, (audio - 1.0) / (th.audio_quality_min - 1.0))
+    )
+    total = 0.35 * latency + 0.15 * ttft / 2 + 0.15 * throughput + 0.20 * errors + 0.15 * sound
+    return round(100.0 * total)

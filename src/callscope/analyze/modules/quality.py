@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping, Sequence
 
+from callscope.analyze.modules import conversation
 from callscope.analyze.registry import Result, registry
 from callscope.analyze.view import CallView, Turn
 from callscope.profile.model import Profile
@@ -316,7 +317,7 @@ def _pct(values: Sequence[float], q: float) -> float:
     return ordered[lo] + (ordered[hi] - ordered[lo]) * (k - lo)
 
 
-@registry.register("quality", "1.4.0")
+@registry.register("quality", "1.5.0")
 def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     turns = [t for t in view.turns if t.text.strip() or t.interrupted]
     user = [t for t in turns if t.is_user]
@@ -396,13 +397,14 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
 
     # Engagement 0..10: participation, balance, curiosity, length and a proper close.
     balance = 1.0 - min(1.0, abs(talk_ratio - 0.45) / 0.45)
-    engagement = (
-        3.0 * min(1.0, len(user) / 8)
-        + 2.5 * balance
-        + 1.5 * min(1.0, questions / 3)
-        + 1.5 * min(1.0, view.duration_s / 180)
-        + 1.5 * (1.0 if ended_naturally else 0.0)
-    )
+    components = {
+        "participation": round(3.0 * min(1.0, len(user) / 8), 2),
+        "balance": round(2.5 * balance, 2),
+        "curiosity": round(1.5 * min(1.0, questions / 3), 2),
+        "length": round(1.5 * min(1.0, view.duration_s / 180), 2),
+        "closing": 1.5 if ended_naturally else 0.0,
+    }
+    engagement = sum(components.values())
     if not user:
         engagement = 0.0  # a long call with nobody talking back is not engagement
     elif abandoned:
@@ -436,4 +438,25 @@ def analyze_quality(view: CallView, profile: Profile, upstream: Mapping[str, Res
         "topic_drift": topic_drift,
         "abandoned": abandoned,
         "timestamp_anomalies": skewed,
+        "engagement_components": components,
+        **_detail_fields(turns, view, dead_air, wpm),
+    }
+
+
+def _detail_fields(
+    turns: Sequence[Turn], view: CallView, dead_air: float, caller_wpm: float | None
+) -> Result:
+    d = conversation.detail(turns)
+    agent = [t for t in turns if t.is_agent]
+    interrupted = sum(1 for t in agent if t.interrupted)
+    return {
+        "interruption_rate_pct": round(100.0 * interrupted / len(agent), 1) if agent else 0.0,
+        "dead_air_pct": round(100.0 * dead_air / view.duration_s, 2) if view.duration_s else 0.0,
+        "agent_wpm": conversation.wpm(d.agent_words, d.agent_talk_s),
+        "caller_wpm": caller_wpm,
+        "active_listening_turns": d.active_listening,
+        "caller_questions_detected": d.questions,
+        "unanswered_questions": d.unanswered,
+        "repeated_questions": d.repeated,
+        "question_resolution_rate": d.resolution_rate(),
     }

@@ -34,7 +34,7 @@ from vaderSentiment.vaderSentiment import (
 )
 
 from callscope.analyze.registry import Result, registry
-from callscope.analyze.view import CallView
+from callscope.analyze.view import CallView, Turn
 from callscope.profile.model import Profile
 
 # Words VADER scores as positive that, on a call, are acknowledgement or courtesy.
@@ -803,6 +803,7 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
     if curt and not _THANKS.search(last_words):
         markers["d"].append(curt.group(0))
         dismissed_at.append(len(caller) - 1)
+    cold_end = cold_ending(caller, scores, frustrated_at)
     n = len(scores)
     third = max(1, n // 3)
     # Frustration the call later resolved counts half: followed by delight ("that worked, you
@@ -832,7 +833,52 @@ def rule_sentiment(view: CallView, profile: Profile) -> Result:
         "enthusiasm_markers": markers["e"],
         "intent_markers": markers["i"],
         "reservation_markers": markers["r"],
+        "cold_ending": cold_end,
     }
+
+
+# The caller's last word: short and without warmth ("Okay.", "yep", "Fine. I have to go.").
+_COLD_MAX_WORDS = 8
+_WARM = re.compile(
+    r"\b(?:thanks|thank you|appreciate|great|perfect|awesome|wonderful|lovely|excellent"
+    r"|looking forward|sounds good|cheers|helpful|excited|glad|nice)\b"
+)
+_HURDLE_SCORE = -0.2
+_END_WINDOW = 3
+_BYE = re.compile(r"\b(?:bye|goodbye|good bye|take care|have a good)\b")
+_CONCEDE = re.compile(r"\bbut (?:that'?s |it'?s )?(?:fine|okay|ok|alright|understandable)\b")
+_WARM_SCORE = 0.3
+
+
+def cold_ending(caller: Sequence[Turn], scores: Sequence[float], stance_at: Sequence[int]) -> bool:
+    """The call ends on a cold note after an unresolved hurdle: the arc ends below neutral.
+
+    A hurdle is a frustration marker in one of the last three caller turns, or one of the last
+    two scored at or below -0.2, without a concession ("but fine"); it stays unresolved when no
+    later caller turn is warm (a warm word, or a score of 0.3 or more) and the caller did not
+    say goodbye after it. The ending is cold when the last caller turn is short and holds no
+    warm word. Per-turn averages miss
+    this shape: the complaint is one turn and the cold exit scores zero.
+    """
+    n = len(scores)
+    if n < 3:
+        return False
+    lows = [t.text.lower() for t in caller]
+    if len(_WORD.findall(lows[-1])) > _COLD_MAX_WORDS or _WARM.search(lows[-1]):
+        return False
+    hurdles = [
+        i
+        for i in range(max(0, n - _END_WINDOW), n)
+        if (i in stance_at or (i >= n - 2 and scores[i] <= _HURDLE_SCORE))
+        and not _CONCEDE.search(lows[i])
+    ]
+    if not hurdles:
+        return False
+    # A goodbye after the hurdle closes the call politely; a bare "okay." / "yep" does not.
+    if max(hurdles) < n - 1 and _BYE.search(lows[-1]):
+        return False
+    after = range(max(hurdles) + 1, n)
+    return not any(scores[i] >= _WARM_SCORE or _WARM.search(lows[i]) for i in after)
 
 
 # The rules place the call on a score line with two cut points; near a cut point they are a coin
@@ -930,10 +976,42 @@ def load_model() -> SentimentModel:
     return SentimentModel.from_dict(json.loads(text))
 
 
-@registry.register("sentiment", "1.5.0")
+@registry.register("sentiment", "1.6.0")
 def analyze_sentiment(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     result = rule_sentiment(view, profile)
     model = load_model()
-    if model.near_cut(float(result["score"])):
+    near = model.near_cut(float(result["score"]))
+    if near:
         result["overall"] = model.predict(model_features(result))
+    # The end state against the arc: a cold exit after an unresolved hurdle is not neutral.
+    if result["cold_ending"] and result["overall"] == "neutral":
+        result["overall"] = "negative"
+    result["tone"] = tone(result)
+    result["confidence"] = confidence(result, near)
     return result
+
+
+def tone(result: Result) -> str:
+    """A word for the caller's emotional state: the label refined by the stance markers."""
+    overall = result["overall"]
+    if overall == "negative":
+        return "frustrated" if result["frustration_markers"] else "dissatisfied"
+    if overall == "positive":
+        return "enthusiastic" if result["enthusiasm_markers"] else "satisfied"
+    return "hesitant" if result["reservation_markers"] else "calm"
+
+
+def confidence(result: Result, decided_by_model: bool) -> float:
+    """0..1: distance of the score from the nearest cut point, scaled by how much was said.
+
+    ``0.5 + 2.5 x distance`` (cap 1), times ``min(1, caller turns / 4)``; a label the model
+    decided near a cut point is at most 0.6.
+    """
+    score = float(result["score"])
+    distance = min(abs(score - POSITIVE_AT), abs(score - NEGATIVE_AT))
+    if NEGATIVE_AT < score < POSITIVE_AT:
+        distance = min(distance, 0.2)
+    value = min(1.0, 0.5 + 2.5 * distance) * min(1.0, len(result["progression"]) / 4)
+    if decided_by_model:
+        value = min(value, 0.6)
+    return round(value, 3)

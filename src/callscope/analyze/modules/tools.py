@@ -7,12 +7,14 @@ Runs without analytics consent: tool names, outcomes and timings are metrics, no
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
 
+from callscope.analyze.modules.booking_check import booking_accurate
 from callscope.analyze.registry import Result, registry
 from callscope.analyze.view import CallView
 from callscope.profile.model import Profile
@@ -132,7 +134,7 @@ def _durations(values: list[float]) -> dict[str, float]:
     }
 
 
-@registry.register("tools", "1.0.0", needs_text=False)
+@registry.register("tools", "1.1.0", needs_text=False)
 def analyze_tools(view: CallView, profile: Profile, upstream: Mapping[str, Result]) -> Result:
     kb_name = profile.tools.knowledge_search
     booking_name = profile.tools.meeting_booking
@@ -182,6 +184,11 @@ def analyze_tools(view: CallView, profile: Profile, upstream: Mapping[str, Resul
         per_tool[name]["duration_ms"] = _durations(values)
 
     return {
+        **kb_detail(calls, kb_name, profile.kb_topics),
+        "booking_accurate": _booking_accurate(view, booking_name, meeting),
+        "error_rate_by_tool": {
+            name: round(100.0 * st["errors"] / st["calls"], 1) for name, st in per_tool.items()
+        },
         "meeting_booked": meeting is not None,
         "meeting": meeting,
         "booking_attempts": booking_attempts,
@@ -197,3 +204,70 @@ def analyze_tools(view: CallView, profile: Profile, upstream: Mapping[str, Resul
         "unknown_tools": sum(unknown.values()),
         "unknown_tool_names": sorted(unknown),
     }
+
+
+_QUERY_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _category(call: _Call, topics: Mapping[str, list[str]]) -> str:
+    given = call.arguments.get("category")
+    if isinstance(given, str) and given.strip():
+        return given.strip().lower()
+    query = str(call.arguments.get("query") or "").lower()
+    best = max(
+        topics.items(),
+        key=lambda kv: sum(1 for w in kv[1] if w in query),
+        default=None,
+    )
+    if best is not None and any(w in query for w in best[1]):
+        return best[0]
+    return "uncategorized"
+
+
+def _result_count(call: _Call) -> int | None:
+    out = _decode(call.output)
+    if not isinstance(out, dict):
+        return None
+    total = _as_int(out.get("total_results"))
+    if total is not None:
+        return total
+    results = out.get("results")
+    return len(results) if isinstance(results, list) else None
+
+
+def kb_detail(calls: list[_Call], kb_name: str, topics: Mapping[str, list[str]]) -> Result:
+    """Category spread, results per query and near-duplicate queries of the knowledge searches.
+
+    A search repeats an earlier one when their query word sets overlap by 60 % or more
+    (Jaccard): the agent asking again after a poor answer.
+    """
+    searches = [c for c in calls if c.name == kb_name]
+    categories: dict[str, int] = {}
+    counts: list[int] = []
+    seen: list[set[str]] = []
+    repeated = 0
+    for call in searches:
+        cat = _category(call, topics)
+        categories[cat] = categories.get(cat, 0) + 1
+        n = _result_count(call)
+        if n is not None:
+            counts.append(n)
+        words = set(_QUERY_WORD.findall(str(call.arguments.get("query") or "").lower()))
+        if words and any(len(words & w) / len(words | w) >= 0.6 for w in seen):
+            repeated += 1
+        seen.append(words)
+    return {
+        "kb_categories": categories,
+        "kb_avg_results": round(sum(counts) / len(counts), 2) if counts else None,
+        "kb_repeated_searches": repeated,
+    }
+
+
+def _booking_accurate(
+    view: CallView, booking_name: str, meeting: Mapping[str, Any] | None
+) -> bool | None:
+    # The caller's words are transcript: without analytics consent there is nothing to compare.
+    if meeting is None or not view.analytics_consent:
+        return None
+    after = next((t.after_turn for t in view.tools if t.name == booking_name), None)
+    return booking_accurate(view.turns, after, meeting.get("date"), meeting.get("time"))
