@@ -301,7 +301,9 @@ class Worker:
                 alert_id=alert.alert_id,
             )
             for item in batch
-            for alert in evaluate(item.record.session_id, item.analysis, self.profile)
+            for alert in evaluate(
+                item.record.session_id, item.analysis, self.profile, record=item.record
+            )
         ]
         if not alerts:
             return

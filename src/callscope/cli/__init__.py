@@ -26,6 +26,7 @@ COMMAND_MODULES: list[str] = [
     "sinks_cmds",
     "dashboard_cmds",
     "llm_cmds",
+    "alerts_cmds",
 ]
 
 

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callscope.profile.alerts import AlertsConfig
+
 DEFAULT_PROFILE = "pandadoc_trial"
 _HERE = Path(__file__).parent
 
@@ -125,6 +127,7 @@ class Profile(_Strict):
     prices: Prices = Field(default_factory=Prices)
     retention: Retention = Field(default_factory=Retention)
     kb_topics: dict[str, list[str]] = Field(default_factory=dict)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")
