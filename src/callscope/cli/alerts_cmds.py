@@ -10,6 +10,7 @@ import signal
 import threading
 from datetime import UTC, datetime
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import orjson
 import typer
@@ -46,10 +47,19 @@ def _queue(no_queue: bool) -> tuple[Any, str]:
 
     url = settings().resolved_queue_url()
     try:
-        return open_queue(url), url.split("?", 1)[0]
+        return open_queue(url), queue_name(url)
     except Exception as exc:
         err.print(f"[yellow]warning:[/] queue {url}: {exc}", highlight=False)
         return None, url
+
+
+def queue_name(url: str) -> str:
+    """The queue's URL without credentials or options: it names the backlog alert."""
+    if "://" not in url:
+        return url
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def _at(value: str | None) -> datetime | None:
