@@ -232,7 +232,7 @@ def _part(analysis: dict[str, Any], name: str) -> dict[str, Any]:
 
 def confusion_points(fetch: Fetch, start: datetime, end: datetime) -> list[dict[str, Any]]:
     """Calls where the caller asked to repeat or explain, or asked the same thing twice."""
-    out = []
+    out: list[dict[str, Any]] = []
     for sid, a in _analyses(fetch, start, end):
         quality = _part(a, "quality")
         asks = int(quality.get("clarification_requests") or 0)

@@ -64,6 +64,7 @@ def _alert_blocks(event: AlertEvent) -> tuple[str, list[dict[str, str]]]:
     head = f"{_EMOJI.get(event.severity, '')} *{event.rule.replace('_', ' ')}*".strip()
     if event.rule in _BUSINESS:
         pairs = [(label, _value(event.payload.get(k))) for k, label in _BUSINESS[event.rule]]
+        pairs.append(("Channel", event.channel))
     else:
         pairs = [("Severity", event.severity), ("Channel", event.channel)] + [
             (k.replace("_", " "), _value(v))
