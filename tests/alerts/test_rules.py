@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from callscope.alerts import evaluate
+from callscope.analyze import analyze_to_contract
 from callscope.analyze.output import CONTRACT_DEFAULTS
+from callscope.contract.parse import validate_record
 from callscope.profile import load_profile
+from tests.conftest import DEV_SET
 
 PROFILE = load_profile()
 
@@ -58,10 +62,21 @@ def test_interruptions_and_negative_sentiment() -> None:
 
 
 def test_failed_booking_only_when_nothing_booked() -> None:
-    assert "meeting_booking_failed" in rules(analysis(actions={"meeting_failed": True}))
-    assert "meeting_booking_failed" not in rules(
-        analysis(actions={"meeting_failed": True}, tools={"meeting_booked": True})
+    """Real analyzers on a call whose booking tool errors, then on the same call retried OK."""
+    data = json.loads((DEV_SET / "dev_021.json").read_text())["record"]
+    rec = validate_record(data, "test")
+    assert "meeting_booking_failed" in {
+        a.rule for a in evaluate(rec.session_id, analyze_to_contract(rec, PROFILE), PROFILE)
+    }
+    booking = next(tc for tc in data["tool_calls"] if tc["name"] == "book_sales_meeting")
+    data["tool_calls"].append(
+        dict(
+            booking, is_error=False, output={"success": True, "meeting_link": "https://m.example/x"}
+        )
     )
+    retried = validate_record(data, "test")
+    got = evaluate(retried.session_id, analyze_to_contract(retried, PROFILE), PROFILE)
+    assert "meeting_booking_failed" not in {a.rule for a in got}
 
 
 def test_alert_ids_are_stable_for_idempotent_reprocessing() -> None:

@@ -33,7 +33,7 @@ def rng(demo: Demo) -> q.Range:
 
 
 def one(store: Store, sql: str) -> float:
-    return float(list(store.fetch(sql)[0].values())[0] or 0)
+    return float(next(iter(store.fetch(sql)[0].values())) or 0)
 
 
 def test_quality_and_business_kpis_equal_the_sessions_table(demo_store: Store, demo: Demo) -> None:

@@ -619,6 +619,16 @@ def pagerduty_service() -> HttpService:
         errors = []
         if len(body.get("routing_key") or "") != 32:
             errors.append("Length of 'routing_key' is incorrect (should be 32 characters)")
+        if body.get("event_action") in ("acknowledge", "resolve"):
+            # Only the incident's dedup_key is needed to acknowledge or resolve it.
+            if not body.get("dedup_key"):
+                errors.append("'dedup_key' is missing or blank")
+            if errors:
+                return _json(400, {"status": "invalid event", "message": "x", "errors": errors})
+            return _json(
+                202,
+                {"status": "success", "message": "Event processed", "dedup_key": body["dedup_key"]},
+            )
         payload = body.get("payload") or {}
         for key in ("summary", "source", "severity"):
             if not payload.get(key):

@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 Fetch = Callable[[str, Sequence[Any]], list[dict[str, Any]]]
 
 LOW_ENGAGEMENT_BELOW = 5.0  # the strategy's "session IDs with score <5"
@@ -92,7 +94,7 @@ def content_gaps(
 ) -> list[dict[str, Any]]:
     return fetch(
         """SELECT LOWER(TRIM(query)) AS query, COUNT(*) AS failed,
-                  COUNT(DISTINCT session_id) AS sessions
+                  COUNT(DISTINCT session_id) AS sessions, MAX(category) AS topic
            FROM tool_calls
            WHERE kind = 'kb_search' AND query IS NOT NULL AND started_at >= ? AND started_at < ?
              AND (is_error OR found = FALSE OR total_results = 0)
@@ -105,7 +107,8 @@ def low_engagement(
     fetch: Fetch, start: datetime, end: datetime, limit: int = 20
 ) -> list[dict[str, Any]]:
     return fetch(
-        """SELECT session_id, engagement_score, sentiment, duration_seconds, close_reason
+        """SELECT session_id, engagement_score, sentiment, duration_seconds, close_reason,
+                  natural_ending, clarification_requests, interruptions, agent_name
            FROM sessions
            WHERE started_at >= ? AND started_at < ? AND engagement_score < ?
            ORDER BY engagement_score, session_id LIMIT ?""",
@@ -150,7 +153,12 @@ def _opportunity_line(r: dict[str, Any]) -> str:
 
 
 def _gap_lines(gaps: list[dict[str, Any]]) -> list[str]:
-    return [f'"{g["query"]}": {g["failed"]} failed in {g["sessions"]} call(s)' for g in gaps]
+    return [
+        f'"{g["query"]}"'
+        + (f" [{g['topic']}]" if g.get("topic") else "")
+        + f": {g['failed']} failed in {g['sessions']} call(s)"
+        for g in gaps
+    ]
 
 
 def build_hourly(fetch: Fetch, end: datetime) -> Digest:
@@ -158,8 +166,19 @@ def build_hourly(fetch: Fetch, end: datetime) -> Digest:
     t = totals(fetch, start, end)
     gaps = content_gaps(fetch, start, end)
     low = low_engagement(fetch, start, end)
+    confused = confusion_points(fetch, start, end)
+    features = feature_requests(fetch, start, end)
     sections = [
         Section("Content gaps (failed knowledge searches)", _gap_lines(gaps) or ["none"]),
+        Section(
+            "User confusion points (clarification requests, repeated questions)",
+            [
+                f"{r['session_id']}: {r['clarification_requests']} clarification request(s)"
+                + (f", {r['repeated']} repeated question(s)" if r.get("repeated") else "")
+                for r in confused
+            ]
+            or ["none"],
+        ),
         Section(
             f"Low-engagement sessions (score < {LOW_ENGAGEMENT_BELOW:g})",
             [
@@ -168,10 +187,18 @@ def build_hourly(fetch: Fetch, end: datetime) -> Digest:
                 f"closed {r['close_reason'] or 'unknown'}"
                 for r in low
             ]
+            + [f"Pattern: {p}" for p in low_patterns(fetch, low, t)]
             or ["none"],
         ),
+        Section("Feature requests", _feature_lines(features) or ["none recorded"]),
     ]
-    metrics = {**t, "content_gaps": len(gaps), "low_engagement_sessions": len(low)}
+    metrics = {
+        **t,
+        "content_gaps": len(gaps),
+        "low_engagement_sessions": len(low),
+        "confused_sessions": len(confused),
+        "feature_requests": features,
+    }
     return Digest(
         "hourly",
         f"Hourly quality digest, {start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC",
@@ -180,6 +207,118 @@ def build_hourly(fetch: Fetch, end: datetime) -> Digest:
         metrics,
         sections,
     )
+
+
+def _analyses(fetch: Fetch, start: datetime, end: datetime) -> list[tuple[str, dict[str, Any]]]:
+    rows = fetch(
+        "SELECT session_id, analysis FROM sessions WHERE started_at >= ? AND started_at < ? "
+        "AND analysis IS NOT NULL ORDER BY session_id",
+        [start, end],
+    )
+    out = []
+    for r in rows:
+        a = r["analysis"]
+        if isinstance(a, str | bytes):
+            a = orjson.loads(a)
+        if isinstance(a, dict):
+            out.append((str(r["session_id"]), a))
+    return out
+
+
+def _part(analysis: dict[str, Any], name: str) -> dict[str, Any]:
+    value = analysis.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def confusion_points(fetch: Fetch, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Calls where the caller asked to repeat or explain, or asked the same thing twice."""
+    out: list[dict[str, Any]] = []
+    for sid, a in _analyses(fetch, start, end):
+        quality = _part(a, "quality")
+        asks = int(quality.get("clarification_requests") or 0)
+        repeated = quality.get("repeated_questions")
+        n_repeated = len(repeated) if isinstance(repeated, list) else int(repeated or 0)
+        if asks or n_repeated:
+            out.append({"session_id": sid, "clarification_requests": asks, "repeated": n_repeated})
+    out.sort(key=lambda r: (-(r["clarification_requests"] + r["repeated"]), r["session_id"]))
+    return out[:10]
+
+
+_INTEREST = {"high": 3, "medium": 2, "low": 1}
+
+
+def feature_requests(fetch: Fetch, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """Features callers asked for (``insights.feature_requests``): how often, how urgently."""
+    seen: dict[str, dict[str, Any]] = {}
+    for sid, a in _analyses(fetch, start, end):
+        items = _part(a, "insights").get("feature_requests")
+        for item in items if isinstance(items, list) else []:
+            if not isinstance(item, dict) or not item.get("feature"):
+                continue
+            entry = seen.setdefault(
+                str(item["feature"]),
+                {"feature": str(item["feature"]), "sessions": set(), "high": 0, "quote": None},
+            )
+            entry["sessions"].add(sid)
+            if item.get("interest") == "high":
+                entry["high"] += 1
+            entry["quote"] = entry["quote"] or item.get("quote")
+    ranked = sorted(seen.values(), key=lambda e: (-len(e["sessions"]), -e["high"], e["feature"]))
+    return [
+        {
+            "feature": e["feature"],
+            "mentions": len(e["sessions"]),
+            "urgent": e["high"],
+            "quote": e["quote"],
+        }
+        for e in ranked
+    ]
+
+
+def _feature_lines(features: list[dict[str, Any]]) -> list[str]:
+    return [
+        f"{f['feature'].replace('_', ' ')}: {f['mentions']} call(s), {f['urgent']} urgent"
+        + (f' ("{f["quote"]}")' if f.get("quote") else "")
+        for f in features
+    ]
+
+
+def low_patterns(fetch: Fetch, low: list[dict[str, Any]], t: dict[str, Any]) -> list[str]:
+    """What the low-engagement calls share, against the period's calls as a whole."""
+    if len(low) < 2:
+        return []
+    n = len(low)
+    out = []
+    negative = sum(1 for r in low if r["sentiment"] == "negative")
+    if negative * 2 >= n:
+        out.append(f"{negative} of {n} ended with negative sentiment")
+    cut = sum(1 for r in low if r.get("natural_ending") is False)
+    if cut * 2 >= n:
+        out.append(f"{cut} of {n} ended without a closing exchange")
+    durations = [float(r["duration_seconds"]) for r in low if r["duration_seconds"] is not None]
+    overall = t.get("avg_duration_s")
+    if durations and overall:
+        mean = sum(durations) / len(durations)
+        if mean < 0.6 * float(overall):
+            out.append(f"short calls: {mean:.0f} s on average against {float(overall):.0f} s")
+    agents: dict[str, int] = {}
+    for r in low:
+        agents[str(r.get("agent_name"))] = agents.get(str(r.get("agent_name")), 0) + 1
+    agent, count = max(agents.items(), key=lambda kv: kv[1])
+    if len(agents) > 1 and count * 2 > n:
+        out.append(f"{count} of {n} on agent {agent}")
+    ids = [r["session_id"] for r in low]
+    marks = ", ".join("?" * len(ids))
+    shared = fetch(
+        f"SELECT kind, value, COUNT(DISTINCT session_id) AS sessions FROM lead_signals "
+        f"WHERE session_id IN ({marks}) AND kind IN ('objection', 'competitor') "
+        "GROUP BY kind, value ORDER BY sessions DESC, value LIMIT 3",
+        ids,
+    )
+    out += [
+        f"{r['kind']} {r['value']} in {r['sessions']} of {n}" for r in shared if r["sessions"] > 1
+    ]
+    return out
 
 
 def _summary_lines(t: dict[str, Any]) -> list[str]:
@@ -274,16 +413,20 @@ def build_weekly(fetch: Fetch, week_end: datetime) -> Digest:
             shown = f"{_num(now, digits)} (last week {_num(before, digits)})"
         arrow = "" if delta is None else f", {delta:+.0%}"
         trend_lines.append(f"{label}: {shown}{arrow}")
+    gaps = content_gaps(fetch, start, week_end, 5)
+    measured = outcomes(fetch, start, week_end)
     sections = [
         Section("Week over week", trend_lines),
         Section(
             "Top opportunities",
             [_opportunity_line(r) for r in top_opportunities(fetch, start, week_end)] or ["none"],
         ),
-        Section("Content gaps", _gap_lines(content_gaps(fetch, start, week_end, 5)) or ["none"]),
+        Section("Content gaps", _gap_lines(gaps) or ["none"]),
+        Section("Pipeline impact and ROI", _pipeline_lines(t, measured)),
         Section("Key insights", _insights(fetch, start, week_end, t)),
+        Section("Recommendations", recommendations(t, trends, gaps)),
     ]
-    metrics = {**t, "previous": prev, "trends": trends}
+    metrics = {**t, "previous": prev, "trends": trends, "outcomes": measured}
     return Digest(
         "weekly",
         f"Weekly rollup, {start:%Y-%m-%d} to {week_end - timedelta(days=1):%Y-%m-%d}",
@@ -292,6 +435,71 @@ def build_weekly(fetch: Fetch, week_end: datetime) -> Digest:
         metrics,
         sections,
     )
+
+
+def outcomes(fetch: Fetch, start: datetime, end: datetime) -> dict[str, Any] | None:
+    """Measured results (CRM closed-won, trial conversions) of the period's calls, if recorded."""
+    exists = fetch(
+        "SELECT COUNT(*) AS n FROM information_schema.tables WHERE table_name = 'outcomes'", []
+    )
+    if not exists or not exists[0]["n"]:
+        return None
+    row = fetch(
+        """SELECT COUNT(*) AS sessions, SUM(o.won) AS won_usd, SUM(o.won_n) AS deals,
+                  SUM(o.converted) AS trials_converted
+           FROM (SELECT session_id,
+                        MAX(CASE WHEN closed_won THEN amount ELSE 0 END) AS won,
+                        MAX(CASE WHEN closed_won THEN 1 ELSE 0 END) AS won_n,
+                        MAX(CASE WHEN trial_converted THEN 1 ELSE 0 END) AS converted
+                 FROM outcomes GROUP BY session_id) o
+           JOIN sessions s ON s.session_id = o.session_id
+           WHERE s.started_at >= ? AND s.started_at < ?""",
+        [start, end],
+    )[0]
+    return {k: (v if v is not None else 0) for k, v in row.items()}
+
+
+def _pipeline_lines(t: dict[str, Any], measured: dict[str, Any] | None) -> list[str]:
+    lines = [
+        f"Qualified leads: {t['qualified']} (tier 1: {t['tier_1']}, hot: {t['hot_leads']}), "
+        f"meetings booked: {t['meetings']}",
+        f"Agent cost: ${_f(t['cost_usd']):,.2f}",
+    ]
+    if not measured or not measured["sessions"]:
+        lines.append("Measured outcomes: none recorded for these calls yet (outcomes table)")
+        return lines
+    won, cost = _f(measured["won_usd"]), _f(t["cost_usd"])
+    lines.append(
+        f"Closed-won: ${won:,.0f} from {measured['deals']} deal(s); "
+        f"trials converted: {measured['trials_converted']}"
+    )
+    if cost:
+        lines.append(f"Measured ROI: {(won - cost) / cost:,.1f}x the agent's cost")
+    return lines
+
+
+def recommendations(
+    t: dict[str, Any], trends: dict[str, float | None], gaps: list[dict[str, Any]]
+) -> list[str]:
+    """Actions the week's figures point at; each names the figure behind it."""
+    out = []
+    lat = trends.get("avg_latency_ms")
+    if lat is not None and lat > 0.1:
+        out.append(f"Latency rose {lat:+.0%} week over week: check the LLM and TTS providers")
+    qual = trends.get("qualification_rate")
+    if qual is not None and qual < -0.1:
+        out.append(f"Qualification rate fell {qual:+.0%}: review the discovery questions")
+    if gaps:
+        out.append(
+            f'Write knowledge-base content for "{gaps[0]["query"]}" ({gaps[0]["failed"]}'
+            " failed searches)"
+        )
+    if t["calls"] and t["errors"]:
+        out.append(f"{t['errors']} agent errors this week: see `callscope alerts status`")
+    eng = trends.get("avg_engagement")
+    if eng is not None and eng < -0.1:
+        out.append(f"Engagement fell {eng:+.0%}: read the hourly digests' low-engagement calls")
+    return out or ["No figure moved enough to act on."]
 
 
 def period_end(kind: str, at: datetime | None = None) -> datetime:

@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "llm_cmds",
     "outcomes_cmds",
     "scorer_cmds",
+    "alerts_cmds",
 ]
 
 

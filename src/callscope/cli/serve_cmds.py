@@ -153,6 +153,9 @@ def register(app: typer.Typer) -> None:
                 target=_run_worker, name="callscope-worker", daemon=True
             )
             worker_thread.start()
+            from callscope.alerts.engine import start_inline
+
+            start_inline(store, profile, worker_queue, stop)
 
         err.print(
             f"callscope ingest on http://{host}:{port}/v1/sessions "

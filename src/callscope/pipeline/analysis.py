@@ -120,7 +120,7 @@ def _alerts(p: ProcessedSession, profile: Profile) -> tuple[AlertRecord, ...]:
             fired_at=p.processed_at,
             alert_id=a.alert_id,
         )
-        for a in evaluate(p.session_id, p.analysis, profile)
+        for a in evaluate(p.session_id, p.analysis, profile, record=p.record)
     )
 
 

@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from callscope.profile.alerts import AlertsConfig
 from callscope.profile.insights import InsightsConfig
 from callscope.profile.loader import YamlError, load_yaml_mapping
 
@@ -337,6 +338,7 @@ class Profile(_Strict):
     retention: Retention = Field(default_factory=Retention)
     kb_topics: dict[str, list[str]] = Field(default_factory=dict)
     insights: InsightsConfig = Field(default_factory=InsightsConfig)
+    alerts: AlertsConfig = Field(default_factory=AlertsConfig)
     extra: dict[str, Any] = Field(default_factory=dict)
 
     @model_validator(mode="after")

@@ -232,8 +232,20 @@ class WebhookDest(_Strict):
     timeout_s: float = Field(default=10.0, gt=0)
 
 
+class SmsDest(_Strict):
+    """Twilio SMS (critical alerts to the on-call phones)."""
+
+    type: Literal["sms"]
+    account_sid: str
+    auth_token_env: str = "CALLSCOPE_TWILIO_AUTH_TOKEN"
+    from_number: str
+    to_numbers: list[str] = Field(min_length=1)
+    base_url: str | None = None  # default: Twilio's https://api.twilio.com
+    timeout_s: float = Field(default=10.0, gt=0)
+
+
 Destination = Annotated[
-    SlackDest | SalesforceDest | AmplitudeDest | PagerDutyDest | EmailDest | WebhookDest,
+    SlackDest | SalesforceDest | AmplitudeDest | PagerDutyDest | EmailDest | WebhookDest | SmsDest,
     Field(discriminator="type"),
 ]
 
@@ -245,6 +257,7 @@ KINDS: dict[str, frozenset[str]] = {
     "pagerduty": frozenset({"alert"}),
     "email": frozenset({"alert", "lead"}),
     "webhook": frozenset({"alert", "lead"}),
+    "sms": frozenset({"alert"}),
 }
 SEVERITY_RANK = {"info": 0, "warning": 1, "error": 2, "critical": 3}
 
@@ -254,7 +267,8 @@ class Route(_Strict):
 
     events: Literal["alert", "lead"]
     to: list[str] = Field(min_length=1)
-    channels: list[str] | None = None  # alerts: the rule's channel (sales/engineering/product)
+    # alerts: the rule's channel (oncall / ops / sales / product / engineering)
+    channels: list[str] | None = None
     rules: list[str] | None = None  # alerts: rule names
     min_severity: Literal["info", "warning", "error", "critical"] = "info"
     tiers: list[str] | None = None  # leads: qualification tiers (default tier_1 and tier_2)

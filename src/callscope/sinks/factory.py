@@ -14,6 +14,7 @@ from callscope.sinks.config import (
     SalesforceDest,
     SinksConfig,
     SlackDest,
+    SmsDest,
     WebhookDest,
     secret,
 )
@@ -102,6 +103,18 @@ def build_sink(
 
         return WebhookSink(
             name, dest.url, secret(dest.secret_env, name, env), timeout=dest.timeout_s
+        )
+    if isinstance(dest, SmsDest):
+        from callscope.sinks.sms import SmsSink
+
+        return SmsSink(
+            name,
+            dest.account_sid,
+            secret(dest.auth_token_env, name, env),
+            dest.from_number,
+            dest.to_numbers,
+            base_url=dest.base_url,
+            timeout=dest.timeout_s,
         )
     raise TypeError(f"unknown destination type {type(dest).__name__}")
 

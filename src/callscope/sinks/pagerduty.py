@@ -1,6 +1,9 @@
 """PagerDuty Events API v2 (``POST /v2/enqueue``) over httpx.
 
-``dedup_key`` is the alert id, so a re-sent alert folds into the incident it already opened.
+``dedup_key`` is the incident key the windowed rules give (``payload.dedup_key``) or the
+alert id, so a re-sent alert folds into the incident it already opened; a resolve row
+(``payload.action == "resolve"``) sends ``event_action: resolve`` with the same key, which
+closes the incident.
 """
 
 from __future__ import annotations
@@ -16,21 +19,38 @@ DEFAULT_URL = "https://events.pagerduty.com"
 _SEVERITY = {"critical": "critical", "error": "error", "warning": "warning", "info": "info"}
 
 
+def dedup_key(event: AlertEvent) -> str:
+    key = event.payload.get("dedup_key")
+    return key if isinstance(key, str) and key else event.id
+
+
+def is_resolve(event: AlertEvent) -> bool:
+    return event.payload.get("action") == "resolve"
+
+
 def enqueue_body(event: AlertEvent, routing_key: str, source: str) -> dict[str, Any]:
+    if is_resolve(event):
+        # A resolve names the incident only; PagerDuty ignores a payload on resolve.
+        return {
+            "routing_key": routing_key,
+            "event_action": "resolve",
+            "dedup_key": dedup_key(event),
+        }
+    details = {k: v for k, v in event.payload.items() if k not in ("dedup_key", "action")}
     payload: dict[str, Any] = {
         "summary": f"{event.rule}: {event.message}"[:1024],  # the API's limit
         "source": source,
         "severity": _SEVERITY.get(event.severity, "warning"),
         "component": event.channel or "callscope",
         "class": event.rule,
-        "custom_details": {"session_id": event.session_id, **event.payload},
+        "custom_details": {"session_id": event.session_id, **details},
     }
     if event.fired_at is not None:
         payload["timestamp"] = event.fired_at.isoformat()
     return {
         "routing_key": routing_key,
         "event_action": "trigger",
-        "dedup_key": event.id,
+        "dedup_key": dedup_key(event),
         "payload": payload,
     }
 

@@ -13,21 +13,87 @@ _EMOJI = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":info
 
 def _fields(pairs: list[tuple[str, Any]]) -> list[dict[str, str]]:
     return [
-        {"type": "mrkdwn", "text": f"*{label}*\n{value}"}
+        {"type": "mrkdwn", "text": f"*{label}*\n{value}"[:2000]}
         for label, value in pairs
         if value not in (None, "", [])
     ][:10]  # Slack allows at most 10 fields per section
 
 
+def _value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {v}" for k, v in value.items())
+    if isinstance(value, list):
+        return ", ".join(map(str, value))
+    return value
+
+
+# Business alerts: the facts a rep acts on, in reading order (payload key, label).
+_BUSINESS: dict[str, list[tuple[str, str]]] = {
+    "hot_lead": [
+        ("company", "Company"),
+        ("score", "Score"),
+        ("email", "Email"),
+        ("key_signals", "Key signals"),
+        ("recommended_action", "Recommended action"),
+    ],
+    "meeting_booked": [
+        ("name", "Customer"),
+        ("email", "Email"),
+        ("meeting_time", "Meeting time"),
+        ("calendar_link", "Calendar link"),
+        ("qualification", "Qualification"),
+    ],
+    "competitor_mentioned": [
+        ("competitor", "Competitor"),
+        ("company", "Company"),
+        ("context", "What the caller said"),
+        ("battlecard", "Battlecard"),
+    ],
+    "meeting_booking_failed": [
+        ("name", "Customer"),
+        ("email", "Email"),
+        ("qualification", "Qualification"),
+    ],
+}
+_INTERNAL = frozenset({"dedup_key", "action"})
+
+
+def _alert_blocks(event: AlertEvent) -> tuple[str, list[dict[str, str]]]:
+    if event.payload.get("action") == "resolve":
+        return f":white_check_mark: *{event.rule.replace('_', ' ')} resolved*", []
+    head = f"{_EMOJI.get(event.severity, '')} *{event.rule.replace('_', ' ')}*".strip()
+    if event.rule in _BUSINESS:
+        pairs = [(label, _value(event.payload.get(k))) for k, label in _BUSINESS[event.rule]]
+        pairs.append(("Channel", event.channel))
+    else:
+        pairs = [("Severity", event.severity), ("Channel", event.channel)] + [
+            (k.replace("_", " "), _value(v))
+            for k, v in sorted(event.payload.items())
+            if k not in _INTERNAL
+        ]
+    return head, _fields(pairs)
+
+
+def _link_button(event: AlertEvent) -> dict[str, Any] | None:
+    url = event.payload.get("salesforce_url") or event.payload.get("calendar_link")
+    if not isinstance(url, str) or not url.startswith("http"):
+        return None
+    text = "Open in Salesforce" if event.payload.get("salesforce_url") else "Open meeting"
+    return {
+        "type": "actions",
+        "elements": [
+            {"type": "button", "text": {"type": "plain_text", "text": text}, "url": url[:3000]}
+        ],
+    }
+
+
 def blocks_for(event: Event) -> list[dict[str, Any]]:
     """Block Kit layout: a header line, the facts as fields, the session id as context."""
+    button = None
     if isinstance(event, AlertEvent):
-        head = f"{_EMOJI.get(event.severity, '')} *{event.rule.replace('_', ' ')}*".strip()
-        facts = _fields(
-            [("Severity", event.severity), ("Channel", event.channel)]
-            + [(k.replace("_", " "), v) for k, v in sorted(event.payload.items())]
-        )
+        head, facts = _alert_blocks(event)
         body = event.message
+        button = _link_button(event)
     else:
         head = f":telephone_receiver: *{describe(event)}*"
         facts = _fields(
@@ -48,6 +114,8 @@ def blocks_for(event: Event) -> list[dict[str, Any]]:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": body[:2900]}})
     if facts:
         blocks.append({"type": "section", "fields": facts})
+    if button:
+        blocks.append(button)
     if event.session_id:
         blocks.append(
             {

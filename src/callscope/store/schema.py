@@ -302,6 +302,25 @@ OUTCOMES = Table(
     (("session_id",), ("email",), ("occurred_at",)),
 )
 
+ALERT_STATE = Table(
+    "alert_state",
+    "One row per windowed alert key: firing, suppressed (cooldown) or resolved.",
+    (
+        _c("dedup_key", "text", "rule:subject, e.g. agent_down:sales-agent", not_null=True),
+        _c("rule", "text", not_null=True),
+        _c("status", "text", "firing / suppressed / resolved", not_null=True),
+        _c("incident", "int", "incidents of this key so far; names its alerts_history rows"),
+        _c("since", "ts", "first evaluation true of the current episode"),
+        _c("last_fired_at", "ts", "last notification (the cooldown counts from here)"),
+        _c("last_seen_at", "ts", "last evaluation true"),
+        _c("resolved_at", "ts"),
+        _c("severity", "text"),
+        _c("channel", "text"),
+        _c("payload", "json", "the finding's facts when it last held"),
+    ),
+    ("dedup_key",),
+)
+
 TABLES: tuple[Table, ...] = (
     SESSIONS,
     TRANSCRIPTS,
@@ -313,6 +332,7 @@ TABLES: tuple[Table, ...] = (
     ALERTS_HISTORY,
     SIGNALS,
     OUTCOMES,
+    ALERT_STATE,
 )
 TABLE_BY_NAME = {t.name: t for t in TABLES}
 # Tables whose rows belong to one revision of a session: replaced wholesale on rewrite.
