@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from callscope.collect import TransportConfigError, attach, transport_from_url
-from callscope.collect.simulate import new_session
+from callscope.devtools.simulate import new_session
 from callscope.collect.spool import decode_spool
 from callscope.collect.transports import parse_retry_after
 from tests.collect.backends import IngestServer

@@ -11,7 +11,7 @@ import pytest
 from livekit.agents.testing import fake_job_context
 
 from callscope.collect import make_on_session_end
-from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
+from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from callscope.contract import RecordError, parse_record
 from callscope.contract.session_report import (
     record_from_session_report,

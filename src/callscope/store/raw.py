@@ -2,6 +2,9 @@
 
 Layout: ``YYYY/MM/DD/<session_id>.r<revision>.json.gz`` (the session id percent-encoded), on a
 local directory or S3-compatible storage. The bytes kept are exactly the payload received.
+A call's audio recording (LiveKit's ``recording.ogg``), when uploaded, sits beside its records
+as ``YYYY/MM/DD/<session_id>.audio.ogg`` (the day of the call's start, as for the records), so
+``delete`` (forget) removes it with them; ``iter`` lists records only.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from callscope.store.base import StoreError
 from callscope.store.objects import Objects, open_objects
 
 SUFFIX = ".json.gz"
+AUDIO_SUFFIX = ".audio.ogg"
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,10 @@ def _day(value: date | datetime) -> date:
 def raw_key(session_id: str, revision: int, day: date | datetime) -> str:
     d = _day(day)
     return f"{d:%Y/%m/%d}/{quote(session_id, safe='')}.r{int(revision)}{SUFFIX}"
+
+
+def audio_key(session_id: str, day: date | datetime) -> str:
+    return f"{_day(day):%Y/%m/%d}/{quote(session_id, safe='')}{AUDIO_SUFFIX}"
 
 
 def parse_key(key: str) -> tuple[str, int, date] | None:
@@ -76,6 +84,17 @@ class RawStore:
         blob = self.objects.get(raw_key(session_id, revision, day))
         return None if blob is None else gzip.decompress(blob)
 
+    def put_audio(self, session_id: str, day: date | datetime, data: bytes) -> str:
+        """Store a call's audio (Ogg, already compressed: kept as is); returns its key."""
+        key = audio_key(session_id, day)
+        self.objects.put(key, data, "audio/ogg")
+        return key
+
+    def get_audio(self, key: str) -> bytes | None:
+        if not key.endswith(AUDIO_SUFFIX):
+            raise StoreError(f"{key!r} is not an audio key")
+        return self.objects.get(key)
+
     def iter(
         self, since: date | datetime | None = None, until: date | datetime | None = None
     ) -> Iterator[RawObject]:
@@ -103,13 +122,16 @@ class RawStore:
             yield RawObject(sid, rev, day, key, data)
 
     def delete(self, session_id: str, day: date | datetime | None = None) -> int:
-        """Remove every revision of a session (only that ``day`` when given, faster on S3)."""
+        """Remove every revision of a session and its audio (only that ``day`` when given,
+        faster on S3)."""
         name = quote(session_id, safe="") + ".r"
+        audio = quote(session_id, safe="") + AUDIO_SUFFIX
         prefix = f"{_day(day):%Y/%m/%d}/" if day is not None else ""
         doomed = []
         for key in self.objects.keys(prefix):
             parsed = parse_key(key)
-            if parsed and parsed[0] == session_id and key.rsplit("/", 1)[-1].startswith(name):
+            base = key.rsplit("/", 1)[-1]
+            if (parsed and parsed[0] == session_id and base.startswith(name)) or base == audio:
                 doomed.append(key)
         return self.objects.delete(doomed) if doomed else 0
 
