@@ -1,28 +1,39 @@
-"""Run one real livekit-agents job the way a worker process does, against LIVEKIT_OBSERVABILITY_URL.
+"""One real livekit-agents job run the way a worker process runs it (LIVEKIT_OBSERVABILITY_URL).
 
-``python -m tests.livekit.agent_job <room> <job_id>``: a real ``JobContext`` (not a fake job,
-so LiveKit's observability pipeline is on), a text-only ``AgentSession`` with a scripted LLM
-and ``record=True``, then the same shutdown steps as ``job_proc_lazy_main``: close the session,
-``_on_session_end`` (LiveKit's ``_upload_session_report``) and ``_on_cleanup`` (flushes the
-OTLP traces, logs and metrics). Nothing of callscope runs in this process but the script.
+``python -m tests.livekit.agent_job <room> <job_id> [audio.ogg]``: a real ``JobContext`` (not
+a fake job, so LiveKit's observability pipeline is on), a text-only ``AgentSession`` with a
+scripted LLM and ``record=True``, then the same shutdown steps as ``job_proc_lazy_main``:
+close the session, ``_on_session_end`` (LiveKit's ``_upload_session_report``) and
+``_on_cleanup`` (flushes the OTLP traces, logs and metrics). Nothing of callscope runs in this process but the script.
+A text-only session records no audio, so with ``audio.ogg`` the session report is pointed at
+that file, as LiveKit's recorder would have done, and LiveKit's uploader sends it.
 Run in its own process: OpenTelemetry's providers are process-global and set once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import sys
+import time
+from pathlib import Path
+from typing import Any
 
-from livekit import rtc
 from livekit.agents import JobContext, utils
 from livekit.agents.ipc.inference_executor import InferenceExecutor
-from livekit.agents.job import JobAcceptArguments, JobExecutorType, JobProcess, RunningJobInfo
-from livekit.agents.job import _JobContextVar
+from livekit.agents.job import (
+    JobAcceptArguments,
+    JobExecutorType,
+    JobProcess,
+    RunningJobInfo,
+    _JobContextVar,
+)
 from livekit.agents.utils import http_context
 from livekit.protocol import agent as agent_proto
 from livekit.protocol import models
 
 from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
+from livekit import rtc
 
 
 class _NoInference(InferenceExecutor):
@@ -60,8 +71,44 @@ def _job_context(room_name: str, job_id: str) -> JobContext:
     return ctx
 
 
-async def run_job(room_name: str, job_id: str) -> None:
+def make_ogg(path: Path, seconds: float = 1.0) -> None:
+    """A real Ogg/Opus file (a 440 Hz tone), encoded by PyAV like LiveKit's recorder."""
+    import av
+    import numpy as np
+
+    rate = 48000
+    with av.open(str(path), "w", format="ogg") as container:
+        stream = container.add_stream("libopus", rate=rate)
+        stream.layout = "mono"
+        n = int(rate * seconds)
+        tone = (np.sin(2 * math.pi * 440 * np.arange(n) / rate) * 8000).astype(np.int16)
+        for start in range(0, n, 960):
+            frame = av.AudioFrame.from_ndarray(
+                tone[None, start : start + 960], format="s16", layout="mono"
+            )
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                container.mux(packet)
+        for packet in stream.encode(None):
+            container.mux(packet)
+
+
+def _with_audio(ctx: JobContext, audio: Path) -> None:
+    make_report = ctx.make_session_report
+
+    def report_with_audio(session: Any = None) -> Any:
+        report = make_report(session)
+        report.audio_recording_path = audio
+        report.audio_recording_started_at = report.started_at or time.time()
+        return report
+
+    ctx.make_session_report = report_with_audio  # type: ignore[method-assign]
+
+
+async def run_job(room_name: str, job_id: str, audio: Path | None = None) -> None:
     ctx = _job_context(room_name, job_id)
+    if audio is not None:
+        _with_audio(ctx, audio)
     ctx._on_setup()
     ctx._start_log_buffering()
     ctx._prepare_telemetry()
@@ -83,7 +130,8 @@ async def run_job(room_name: str, job_id: str) -> None:
 
 def main() -> None:
     room_name, job_id = sys.argv[1], sys.argv[2]
-    asyncio.run(run_job(room_name, job_id))
+    audio = Path(sys.argv[3]) if len(sys.argv) > 3 else None
+    asyncio.run(run_job(room_name, job_id, audio))
 
 
 if __name__ == "__main__":

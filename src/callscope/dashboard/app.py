@@ -37,6 +37,7 @@ from callscope.dashboard.auth import (
     is_https,
 )
 from callscope.dashboard.filters import FilterError, Filters, parse_filters
+from callscope.dashboard.recording import add_recording_routes, livekit_panel
 from callscope.profile import Profile, load_profile
 from callscope.store import queries
 from callscope.store.base import Store, StoreError
@@ -225,6 +226,7 @@ def create_dashboard_router(
     _add_auth_routes(router, dash)
     _add_views(router, dash)
     _add_live(router, dash)
+    add_recording_routes(router, dash)
 
     @router.get(STATIC_PREFIX + "/{path:path}", include_in_schema=False)
     def static(path: str) -> Response:
@@ -588,6 +590,7 @@ def _add_views(router: APIRouter, dash: Dashboard) -> None:
                 404,
             )
         view = detail.build(found, dash.profile, pii=user.sees_pii, thresholds=dash.thresholds)
+        view["livekit"] = livekit_panel(dash.settings, session_id, pii=user.sees_pii)
         return dash.page(
             request,
             "session.html",
@@ -606,6 +609,7 @@ def _add_views(router: APIRouter, dash: Dashboard) -> None:
         if found is None:
             return _json({"error": f"no session {session_id!r}"}, 404)
         view = detail.build(found, dash.profile, pii=user.sees_pii, thresholds=dash.thresholds)
+        view["livekit"] = livekit_panel(dash.settings, session_id, pii=user.sees_pii)
         return _json(view)
 
 

@@ -23,7 +23,7 @@ down (the recording uploader retries only on that detail, the OTLP exporters on 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,7 +33,7 @@ import structlog
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from google.protobuf.message import DecodeError
-from google.rpc import code_pb2, error_details_pb2, status_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped]
 from livekit.api import TokenVerifier
 from livekit.protocol.metrics import MetricsRecordingHeader
 from opentelemetry.proto.collector.logs.v1.logs_service_pb2 import ExportLogsServiceResponse
@@ -121,27 +121,10 @@ def _iso(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).isoformat().replace("+00:00", "Z")
 
 
-def annotations(telemetry: TelemetryStore, job_id: str) -> dict[str, Any]:
-    """Evaluations, outcome and tag metadata from the job's logs; its metric totals."""
-    out: dict[str, Any] = {"evaluations": [], "outcome": None, "tag_metadata": {}}
-    for row in telemetry.logs(job_id, scopes=["evaluations"]):
-        attrs = row.attributes
-        if row.body == "evaluation" and isinstance(attrs.get("evaluation"), Mapping):
-            out["evaluations"].append(dict(attrs["evaluation"]))
-        elif row.body == "outcome" and isinstance(attrs.get("outcome"), Mapping):
-            out["outcome"] = dict(attrs["outcome"])
-        elif row.body == "tag" and isinstance(attrs.get("tag"), Mapping):
-            tag = attrs["tag"]
-            if tag.get("name"):
-                out["tag_metadata"][str(tag["name"])] = tag.get("metadata")
-    out["metrics"] = telemetry.metric_totals(job_id)
-    return out
-
-
 async def _parts(request: Request, body: bytes) -> dict[str, tuple[str, bytes]]:
     """The multipart form's parts by name: (content type, bytes)."""
 
-    async def once() -> AsyncIterator[bytes]:
+    async def once() -> AsyncGenerator[bytes, None]:
         yield body
 
     try:
@@ -257,7 +240,7 @@ def create_observability_router(
         chat = orjson.loads(rec.chat_history) if rec.chat_history else None
         if audio is None and rec.audio_key:
             audio = {"key": rec.audio_key, "content_type": "audio/ogg"}
-        extra = annotations(telemetry(), rec.job_id)
+        extra = telemetry().annotations(rec.job_id)
         return record_from_recording(header, chat, annotations=extra, audio=audio)
 
     @router.post("/observability/recordings/v0")
@@ -295,7 +278,7 @@ def create_observability_router(
     ) -> EnqueueResult:
         job_id = str(header.get("job_id") or "")
         tel = telemetry()
-        extra = await anyio.to_thread.run_sync(annotations, tel, job_id)
+        extra = await anyio.to_thread.run_sync(tel.annotations, job_id)
         try:
             record = record_from_recording(header, chat, annotations=extra)
         except ValueError as exc:

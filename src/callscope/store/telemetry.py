@@ -181,9 +181,7 @@ class TelemetryStore:
             )
             for s in spans
         ]
-        return self._insert(
-            "INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows
-        )
+        return self._insert("INSERT OR IGNORE INTO spans VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
 
     def add_logs(self, logs: Sequence[LogRow]) -> int:
         rows = [
@@ -203,8 +201,18 @@ class TelemetryStore:
 
     def add_metrics(self, points: Sequence[MetricPoint]) -> int:
         rows = [
-            (p.id, p.job_id, p.room_id, p.name, p.kind, p.unit, p.start_ns, p.at_ns, p.value,
-             p.count)
+            (
+                p.id,
+                p.job_id,
+                p.room_id,
+                p.name,
+                p.kind,
+                p.unit,
+                p.start_ns,
+                p.at_ns,
+                p.value,
+                p.count,
+            )
             for p in points
         ]
         return self._insert(
@@ -274,7 +282,10 @@ class TelemetryStore:
                 "attributes FROM spans WHERE job_id = ? ORDER BY start_ns",
                 (job_id,),
             ).fetchall()
-        return [SpanRow(*r[:8], orjson.loads(r[8])) for r in rows]
+        return [
+            SpanRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], orjson.loads(r[8]))
+            for r in rows
+        ]
 
     def logs(self, job_id: str, scopes: Sequence[str] | None = None) -> list[LogRow]:
         query = (
@@ -287,7 +298,7 @@ class TelemetryStore:
             args.extend(scopes)
         with self._lock:
             rows = self._db.execute(query + " ORDER BY at_ns, id", args).fetchall()
-        return [LogRow(*r[:7], orjson.loads(r[7])) for r in rows]
+        return [LogRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6], orjson.loads(r[7])) for r in rows]
 
     def metric_totals(self, job_id: str) -> dict[str, dict[str, Any]]:
         """Per metric name: the summed delta points (``value``; ``count`` for histograms)."""
@@ -301,6 +312,23 @@ class TelemetryStore:
             r[0]: {"kind": r[1], "unit": r[2], "value": r[3], "count": r[4], "at_ns": r[5]}
             for r in rows
         }
+
+    def annotations(self, job_id: str) -> dict[str, Any]:
+        """What LiveKit's ``evaluations`` logger sent for the job (evaluations, outcome, tag
+        metadata) and its metric totals: what a recording's record is completed with."""
+        out: dict[str, Any] = {"evaluations": [], "outcome": None, "tag_metadata": {}}
+        for row in self.logs(job_id, scopes=["evaluations"]):
+            attrs = row.attributes
+            if row.body == "evaluation" and isinstance(attrs.get("evaluation"), dict):
+                out["evaluations"].append(attrs["evaluation"])
+            elif row.body == "outcome" and isinstance(attrs.get("outcome"), dict):
+                out["outcome"] = attrs["outcome"]
+            elif row.body == "tag" and isinstance(attrs.get("tag"), dict):
+                tag = attrs["tag"]
+                if tag.get("name"):
+                    out["tag_metadata"][str(tag["name"])] = tag.get("metadata")
+        out["metrics"] = self.metric_totals(job_id)
+        return out
 
     def close(self) -> None:
         with self._lock:
