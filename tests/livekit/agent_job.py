@@ -4,7 +4,8 @@
 a fake job, so LiveKit's observability pipeline is on), a text-only ``AgentSession`` with a
 scripted LLM and ``record=True``, then the same shutdown steps as ``job_proc_lazy_main``:
 close the session, ``_on_session_end`` (LiveKit's ``_upload_session_report``) and
-``_on_cleanup`` (flushes the OTLP traces, logs and metrics). Nothing of callscope runs in this process but the script.
+``_on_cleanup`` (flushes the OTLP traces, logs and metrics). Nothing of callscope runs in
+this process but the script.
 A text-only session records no audio, so with ``audio.ogg`` the session report is pointed at
 that file, as LiveKit's recorder would have done, and LiveKit's uploader sends it.
 Run in its own process: OpenTelemetry's providers are process-global and set once.
