@@ -120,6 +120,12 @@ class CaptureServer:
         self._server.shutdown()
         self._server.server_close()
 
+    def __enter__(self) -> CaptureServer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 @pytest.fixture
 def capture() -> Iterator[CaptureServer]:

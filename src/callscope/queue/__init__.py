@@ -21,6 +21,7 @@ from callscope.queue.base import (
     backoff_seconds,
     content_hash,
 )
+from callscope.extras import needs
 from callscope.queue.sqlite import SqliteQueue
 
 if TYPE_CHECKING:
@@ -56,11 +57,13 @@ def open_queue(target: str | Path | Settings, **kwargs: Any) -> Queue:
             raise ValueError(f"queue: {url}: no database path")
         return SqliteQueue(path, **kwargs)
     if scheme in ("redis", "rediss", "unix"):
-        from callscope.queue.redis_streams import RedisStreamsQueue
+        with needs("the Redis queue"):
+            from callscope.queue.redis_streams import RedisStreamsQueue
 
         return RedisStreamsQueue.from_url(url, **kwargs)
     if scheme == "sqs" or (scheme in ("http", "https") and _looks_like_sqs(url)):
-        from callscope.queue.sqs import SqsQueue
+        with needs("the SQS queue"):
+            from callscope.queue.sqs import SqsQueue
 
         if data_dir is not None:
             kwargs.setdefault("data_dir", data_dir)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from callscope.extras import needs
 from callscope.sinks.base import Sink
 from callscope.sinks.config import (
     AmplitudeDest,
@@ -19,11 +20,13 @@ from callscope.sinks.config import (
 
 def build_sink(name: str, dest: object, env: Mapping[str, str] | None = None) -> Sink:
     if isinstance(dest, SlackDest):
-        from callscope.sinks.slack import SlackSink
+        with needs("the Slack sink"):
+            from callscope.sinks.slack import SlackSink
 
         return SlackSink(name, secret(dest.webhook_url_env, name, env), timeout=dest.timeout_s)
     if isinstance(dest, SalesforceDest):
-        from callscope.sinks.salesforce import SalesforceSink
+        with needs("the Salesforce sink"):
+            from callscope.sinks.salesforce import SalesforceSink
 
         return SalesforceSink(
             name,
@@ -34,7 +37,8 @@ def build_sink(name: str, dest: object, env: Mapping[str, str] | None = None) ->
             timeout=dest.timeout_s,
         )
     if isinstance(dest, AmplitudeDest):
-        from callscope.sinks.amplitude_sink import AmplitudeSink
+        with needs("the Amplitude sink"):
+            from callscope.sinks.amplitude_sink import AmplitudeSink
 
         return AmplitudeSink(
             name,
