@@ -17,7 +17,6 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
 from tests.livekit.conftest import ROOT, CaptureServer
 
 pytestmark = pytest.mark.slow

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from callscope.extras import needs
 from callscope.queue.base import (
     MAX_ATTEMPTS,
     PRIORITY_HOT,
@@ -21,7 +22,6 @@ from callscope.queue.base import (
     backoff_seconds,
     content_hash,
 )
-from callscope.extras import needs
 from callscope.queue.sqlite import SqliteQueue
 
 if TYPE_CHECKING:
