@@ -97,7 +97,7 @@ def summary(values_ms: list[float]) -> dict[str, float]:
 
 # -- sessions ----------------------------------------------------------------------------
 async def closed_session(turns: int) -> Any:
-    from callscope.collect.simulate import SalesAgent, long_script, new_session, run_session
+    from callscope.devtools.simulate import SalesAgent, long_script, new_session, run_session
 
     script = long_script(turns)
     session = new_session(script)
@@ -126,7 +126,7 @@ async def per_event(n: int, sink_url: str, spool: Path) -> dict[str, Any]:
     from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 
     from callscope.collect import DeliveryOptions, attach
-    from callscope.collect.simulate import new_session
+    from callscope.devtools.simulate import new_session
 
     ev = ConversationItemAddedEvent(item=ChatMessage(role="user", content=["how much is it?"]))
 
@@ -247,7 +247,7 @@ async def handoff(
     try:
         from whispey import LivekitObserve
 
-        from callscope.collect.simulate import SalesAgent, long_script, new_session, run_session
+        from callscope.devtools.simulate import SalesAgent, long_script, new_session, run_session
 
         exports: list[float] = []
         for _ in range(3):
@@ -276,7 +276,7 @@ async def lag(
     mode: str, sessions: int, sink_url: str, down_url: str, spool: Path
 ) -> dict[str, Any]:
     from callscope.collect import DeliveryOptions, attach
-    from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
+    from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 
     exports: list[Any] = []
 

@@ -26,7 +26,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from callscope.collect import attach, make_on_session_end
-from callscope.collect.simulate import (
+from callscope.devtools.simulate import (
     DEFAULT_SCRIPT,
     SalesAgent,
     new_session,

@@ -13,8 +13,8 @@ import pytest
 from livekit.rtc._proto import stats_pb2 as pb
 
 from callscope.collect import attach, metrics_collected_deprecated
-from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from callscope.contract import parse_record
+from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from tests.collect.backends import IngestServer
 from tests.collect.conftest import fast_options
 

@@ -18,7 +18,7 @@ import pytest
 
 from callscope.collect import attach
 from callscope.collect.delivery import Delivery
-from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
+from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from tests.collect.backends import IngestServer, free_port, spawn_ingest
 from tests.collect.conftest import DictJob, fast_options
 
@@ -83,7 +83,7 @@ _CHILD = """
 import asyncio, os, signal, sys, time
 sys.path.insert(0, {root!r})
 from callscope.collect import attach
-from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
+from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from tests.collect.conftest import fast_options
 
 async def main():

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from callscope.collect import TransportConfigError, attach, transport_from_url
-from callscope.collect.simulate import new_session
 from callscope.collect.spool import decode_spool
 from callscope.collect.transports import parse_retry_after
+from callscope.devtools.simulate import new_session
 from tests.collect.backends import IngestServer
 from tests.collect.conftest import DictJob
 

@@ -11,12 +11,12 @@ import pytest
 from livekit.agents.testing import fake_job_context
 
 from callscope.collect import make_on_session_end
-from callscope.collect.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from callscope.contract import RecordError, parse_record
 from callscope.contract.session_report import (
     record_from_session_report,
     session_report_from_record,
 )
+from callscope.devtools.simulate import DEFAULT_SCRIPT, SalesAgent, new_session, run_session
 from tests.collect.backends import IngestServer
 from tests.collect.conftest import fast_options
 

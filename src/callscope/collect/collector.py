@@ -8,7 +8,6 @@ all happen on the delivery's threads.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import threading
@@ -340,6 +339,8 @@ class Collector:
         )
         if self._room is not None:
             try:
+                import asyncio  # only on the agent's loop; kept off the import path
+
                 asyncio.get_running_loop().create_task(self._fetch_connection(job))
             except RuntimeError:
                 job.set_connection(None, None)
@@ -355,6 +356,8 @@ class Collector:
                 participant = next(iter(remotes.values()), None)
             connected = getattr(room, "isconnected", None)
             if connected is None or connected():
+                import asyncio
+
                 stats = await asyncio.wait_for(room.get_rtc_stats(), timeout=1.0)
         except Exception as exc:
             log.debug("callscope: no connection stats for %s: %s", self.session_id, exc)

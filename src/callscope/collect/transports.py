@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import email.utils
 import gzip
 import hashlib
 import os
@@ -98,6 +97,8 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     except ValueError:
         pass
     try:
+        import email.utils  # rare (an HTTP-date Retry-After), and a slow import
+
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
         return None

@@ -243,3 +243,92 @@ def session_report_from_record(record: Mapping[str, Any]) -> dict[str, Any] | No
     original = dict(rest)
     original["chat_history"] = record.get("transcript")
     return original
+
+
+def report_from_recording(header: Mapping[str, Any], chat_history: Any) -> dict[str, Any]:
+    """The SessionReport dict of a LiveKit recording upload (``/observability/recordings/v0``).
+
+    ``header`` is ``MetricsRecordingHeader`` as plain fields (``session_summary`` is the
+    report's JSON without chat history and events); ``chat_history`` is the decoded
+    ``chat_history.json`` part (``ChatContext.to_dict(exclude_timestamp=False)``), or None
+    when transcript upload is off. Header fields fill what the summary lacks.
+    """
+    import orjson
+
+    summary: Any = {}
+    raw = header.get("session_summary")
+    if isinstance(raw, str | bytes) and raw:
+        try:
+            summary = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            raise ValueError("header.session_summary is not valid JSON") from None
+    if not isinstance(summary, dict):
+        raise ValueError("header.session_summary is not a JSON object")
+    report = dict(summary)
+    for key in ("room_id", "job_id"):
+        if not report.get(key) and header.get(key):
+            report[key] = str(header[key])
+    if not report.get("room") and header.get("room_name"):
+        report["room"] = str(header["room_name"])
+    if report.get("duration_ms") is None and _num(header.get("duration")):
+        report["duration_ms"] = int(header["duration"])
+    report["chat_history"] = chat_history if isinstance(chat_history, Mapping) else {"items": []}
+    return report
+
+
+def record_from_recording(
+    header: Mapping[str, Any],
+    chat_history: Any,
+    *,
+    annotations: Mapping[str, Any] | None = None,
+    audio: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A SessionRecord v1 dict from a LiveKit recording upload plus what the OTLP logs and
+    metrics added for the same job (``annotations``: ``evaluations``, ``outcome``,
+    ``tag_metadata``, ``metrics``). Deterministic: the same inputs give the same record, so a
+    retried upload is a duplicate and only new information makes a revision."""
+    record = record_from_session_report(report_from_recording(header, chat_history))
+    extra = dict(annotations or {})
+    livekit: dict[str, Any] = {
+        "room_id": header.get("room_id") or None,
+        "job_id": header.get("job_id") or None,
+        "room_name": header.get("room_name") or None,
+        "simulated": bool(header.get("simulated")),
+        "redaction_enabled": bool(header.get("redaction_enabled")),
+        "recording_started_at": header.get("start_time") or None,
+        "room_tags": dict(header.get("room_tags") or {}),
+    }
+    if audio:
+        livekit["audio"] = dict(audio)
+    if extra.get("tag_metadata"):
+        livekit["tag_metadata"] = dict(extra["tag_metadata"])
+    record["livekit_recording"] = livekit
+    record["source_format"] = "livekit_recording"
+    if extra.get("evaluations"):
+        record["evaluations"] = list(extra["evaluations"])
+    if extra.get("outcome"):
+        record["outcome"] = dict(extra["outcome"])
+    metrics = extra.get("metrics")
+    if isinstance(metrics, Mapping) and metrics:
+        record["metrics"] = [*record["metrics"], _otlp_metrics_event(metrics)]
+    return record
+
+
+def _otlp_metrics_event(totals: Mapping[str, Any]) -> dict[str, Any]:
+    """One metrics event of the session's OTLP totals (keys are LiveKit's metric names)."""
+    event: dict[str, Any] = {"type": "otlp_metrics"}
+    newest = 0
+    for name, total in sorted(totals.items()):
+        if not isinstance(total, Mapping):
+            continue
+        if total.get("kind") == "histogram":
+            event[f"{name}.sum"] = total.get("value")
+            event[f"{name}.count"] = total.get("count")
+        else:
+            event[name] = total.get("value")
+        at = total.get("at_ns")
+        if isinstance(at, int) and at > newest:
+            newest = at
+    if newest:
+        event["timestamp"] = newest / 1e9
+    return event

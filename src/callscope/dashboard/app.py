@@ -18,6 +18,7 @@ from fastapi.responses import FileResponse, Response
 
 from callscope.config import Settings
 from callscope.dashboard import live, login, sessions, views
+from callscope.dashboard.recording import add_recording_routes
 from callscope.dashboard.state import STATIC_DIR, STATIC_PREFIX, Dashboard
 from callscope.profile import Profile, load_profile
 from callscope.store.base import Store
@@ -52,6 +53,7 @@ def create_dashboard_router(
     router = APIRouter()
     for part in (login.router(dash), views.router(dash), sessions.router(dash), live.router(dash)):
         router.include_router(part)
+    add_recording_routes(router, dash)
 
     @router.get(STATIC_PREFIX + "/{path:path}", include_in_schema=False)
     def static(path: str) -> Response:

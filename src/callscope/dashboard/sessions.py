@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from callscope.dashboard import detail
 from callscope.dashboard.auth import User
 from callscope.dashboard.filters import FilterError, Filters
+from callscope.dashboard.recording import livekit_panel
 from callscope.dashboard.state import Dashboard, api, json_response, page
 from callscope.dashboard.views import to_csv
 from callscope.store import panels, queries
@@ -112,6 +113,7 @@ def router(dash: Dashboard) -> APIRouter:
             ctx = {"title": "Session not found", "active": "sessions", "user": user, "error": err}
             return dash.render(request, "error.html", ctx, 404)
         view = detail.build(found, dash.profile, pii=user.sees_pii, thresholds=dash.thresholds)
+        view["livekit"] = livekit_panel(dash.settings, session_id, pii=user.sees_pii)
         ctx = {"title": f"Call {session_id}", "active": "sessions", "user": user, "s": view}
         return dash.render(request, "session.html", ctx)
 
@@ -121,7 +123,9 @@ def router(dash: Dashboard) -> APIRouter:
         found = queries.session_detail(dash.store, session_id)
         if found is None:
             return json_response({"error": f"no session {session_id!r}"}, 404)
-        return detail.build(found, dash.profile, pii=user.sees_pii, thresholds=dash.thresholds)
+        view = detail.build(found, dash.profile, pii=user.sees_pii, thresholds=dash.thresholds)
+        view["livekit"] = livekit_panel(dash.settings, session_id, pii=user.sees_pii)
+        return view
 
     r.add_api_route("/sessions", sessions_page, methods=["GET"], include_in_schema=False)
     r.add_api_route("/api/sessions", api_sessions, methods=["GET"])

@@ -1,4 +1,9 @@
-"""Developer tools: synthetic calls of bundled profiles, ASR-noisy variants of labeled sets."""
+"""Developer tools that never run inside an agent: simulated sessions for tests and demos,
+synthetic calls of bundled profiles, ASR-noisy variants of labeled sets.
+
+Kept out of :mod:`callscope.collect` so the collector's import path (and the base install)
+carries none of it.
+"""
 
 from __future__ import annotations
 

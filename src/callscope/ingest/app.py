@@ -568,6 +568,12 @@ def create_app(
             )
         return _json({"ok": True, "event": event.event})
 
+    from callscope.ingest.observability import create_observability_router
+
+    app.include_router(
+        create_observability_router(settings, prepare=_prepare, enqueue=_enqueue, seen=_seen)
+    )
+
     @app.get("/healthz")
     async def healthz() -> Response:
         return _json({"status": "ok", "pid": os.getpid()})

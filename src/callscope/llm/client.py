@@ -174,7 +174,10 @@ class AnthropicClient:
         timeout_s: float = 30.0,
         policy: RetryPolicy | None = None,
     ) -> None:
-        import anthropic
+        from callscope.extras import needs
+
+        with needs("the Anthropic client"):
+            import anthropic
 
         self.model = model
         self.policy = policy or RetryPolicy()
@@ -250,7 +253,10 @@ class OpenAIClient:
         timeout_s: float = 30.0,
         policy: RetryPolicy | None = None,
     ) -> None:
-        import openai
+        from callscope.extras import needs
+
+        with needs("the OpenAI client"):
+            import openai
 
         self.model = model
         self.policy = policy or RetryPolicy()

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from callscope.extras import needs
 from callscope.queue.base import (
     MAX_ATTEMPTS,
     PRIORITY_HOT,
@@ -56,11 +57,13 @@ def open_queue(target: str | Path | Settings, **kwargs: Any) -> Queue:
             raise ValueError(f"queue: {url}: no database path")
         return SqliteQueue(path, **kwargs)
     if scheme in ("redis", "rediss", "unix"):
-        from callscope.queue.redis_streams import RedisStreamsQueue
+        with needs("the Redis queue"):
+            from callscope.queue.redis_streams import RedisStreamsQueue
 
         return RedisStreamsQueue.from_url(url, **kwargs)
     if scheme == "sqs" or (scheme in ("http", "https") and _looks_like_sqs(url)):
-        from callscope.queue.sqs import SqsQueue
+        with needs("the SQS queue"):
+            from callscope.queue.sqs import SqsQueue
 
         if data_dir is not None:
             kwargs.setdefault("data_dir", data_dir)

@@ -6,6 +6,7 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from callscope.extras import needs
 from callscope.sinks.base import Sink
 from callscope.sinks.config import (
     AmplitudeDest,
@@ -54,18 +55,21 @@ def build_sink(
     labeler: Labeler | None = None,
 ) -> Sink:
     if isinstance(dest, SlackDest):
-        from callscope.sinks.slack import SlackSink
+        with needs("the Slack sink"):
+            from callscope.sinks.slack import SlackSink
 
         return SlackSink(name, secret(dest.webhook_url_env, name, env), timeout=dest.timeout_s)
     if isinstance(dest, SalesforceDest):
-        from callscope.sinks.salesforce import SalesforceSink
+        with needs("the Salesforce sink"):
+            from callscope.sinks.salesforce import SalesforceSink
 
         creds = salesforce_credentials(name, dest, env)
         if labeler is None:
             return SalesforceSink(name, dest, creds)
         return SalesforceSink(name, dest, creds, labeler=labeler)
     if isinstance(dest, AmplitudeDest):
-        from callscope.sinks.amplitude_sink import AmplitudeSink
+        with needs("the Amplitude sink"):
+            from callscope.sinks.amplitude_sink import AmplitudeSink
 
         return AmplitudeSink(
             name,
@@ -105,7 +109,8 @@ def build_sink(
             name, dest.url, secret(dest.secret_env, name, env), timeout=dest.timeout_s
         )
     if isinstance(dest, SmsDest):
-        from callscope.sinks.sms import SmsSink
+        with needs("the SMS sink"):
+            from callscope.sinks.sms import SmsSink
 
         return SmsSink(
             name,

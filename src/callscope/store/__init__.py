@@ -43,7 +43,10 @@ def open_store(
             path, read_only=read_only, tool_kinds=tool_kinds, memory_limit=duckdb_memory_limit
         )
     elif scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        from callscope.store.postgres_store import PostgresStore
+        from callscope.extras import needs
+
+        with needs("a PostgreSQL warehouse"):
+            from callscope.store.postgres_store import PostgresStore
 
         store = PostgresStore(text, tool_kinds=tool_kinds)
     else:

@@ -138,9 +138,12 @@ class S3Objects:
     def __init__(
         self, bucket: str, prefix: str = "", *, endpoint_url: str | None = None, client: Any = None
     ) -> None:
-        import boto3
-        from botocore.config import Config
-        from botocore.exceptions import BotoCoreError, ClientError
+        from callscope.extras import needs
+
+        with needs("S3 object storage", "s3"):
+            import boto3
+            from botocore.config import Config
+            from botocore.exceptions import BotoCoreError, ClientError
 
         self.bucket = bucket
         self.prefix = prefix.strip("/") + "/" if prefix.strip("/") else ""

@@ -6,6 +6,9 @@ that would be long (file systems refuse names over 255 bytes; the schema allows 
 ids, up to 4.6 KB percent-encoded). ``=`` never appears in a
 percent-encoded name, so the two forms cannot collide; a hashed record's id is read back from
 its payload. The bytes kept are exactly the payload received.
+A call's audio recording (LiveKit's ``recording.ogg``), when uploaded, sits beside its records
+as ``YYYY/MM/DD/<name>.audio.ogg`` (the day of the call's start, as for the records), so
+``delete`` (forget) removes it with them; ``iter`` lists records only.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ SUFFIX = ".json.gz"
 # Room for ".r<revision>.json.gz" (up to 30 bytes) inside a 255-byte file name.
 MAX_PLAIN_NAME = 200
 HASHED = "="
+AUDIO_SUFFIX = ".audio.ogg"
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,10 @@ def _payload_session_id(data: bytes) -> str | None:
     return None
 
 
+def audio_key(session_id: str, day: date | datetime) -> str:
+    return f"{_day(day):%Y/%m/%d}/{key_name(session_id)}{AUDIO_SUFFIX}"
+
+
 def parse_key(key: str) -> tuple[str, int, date] | None:
     parts = key.split("/")
     if len(parts) != 4 or not parts[3].endswith(SUFFIX):
@@ -109,6 +117,17 @@ class RawStore:
         blob = self.objects.get(raw_key(session_id, revision, day))
         return None if blob is None else gzip.decompress(blob)
 
+    def put_audio(self, session_id: str, day: date | datetime, data: bytes) -> str:
+        """Store a call's audio (Ogg, already compressed: kept as is); returns its key."""
+        key = audio_key(session_id, day)
+        self.objects.put(key, data, "audio/ogg")
+        return key
+
+    def get_audio(self, key: str) -> bytes | None:
+        if not key.endswith(AUDIO_SUFFIX):
+            raise StoreError(f"{key!r} is not an audio key")
+        return self.objects.get(key)
+
     def iter(
         self, since: date | datetime | None = None, until: date | datetime | None = None
     ) -> Iterator[RawObject]:
@@ -138,16 +157,19 @@ class RawStore:
             yield RawObject(sid, rev, day, key, data)
 
     def delete(self, session_id: str, day: date | datetime | None = None) -> int:
-        """Remove every revision of a session (only that ``day`` when given, faster on S3)."""
+        """Remove every revision of a session and its audio (only that ``day`` when given,
+        faster on S3)."""
         # Both forms: records stored before ids were hashed keep their percent-encoded names.
-        names = {key_name(session_id) + ".r", quote(session_id, safe="") + ".r"}
+        plain = quote(session_id, safe="")
+        names = {key_name(session_id) + ".r", plain + ".r"}
+        audio = {key_name(session_id) + AUDIO_SUFFIX, plain + AUDIO_SUFFIX}
         prefix = f"{_day(day):%Y/%m/%d}/" if day is not None else ""
         doomed = []
         for key in self.objects.keys(prefix):
             parsed = parse_key(key)
             base = key.rsplit("/", 1)[-1]
             same = parsed is not None and (parsed[0].startswith(HASHED) or parsed[0] == session_id)
-            if same and any(base.startswith(n) for n in names):
+            if (same and any(base.startswith(n) for n in names)) or base in audio:
                 doomed.append(key)
         return self.objects.delete(doomed) if doomed else 0
 

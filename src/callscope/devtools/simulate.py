@@ -4,7 +4,7 @@ A scripted ``llm.LLM`` answers each turn and calls the profile's two tools
 (``unleash_search_knowledge``, ``book_sales_meeting``), so the whole livekit-agents pipeline
 (chat history, tool execution, usage, state events, close) runs exactly as in a call, with
 no audio and no provider keys. Used by ``examples/agent.py simulate``, the tests and the
-benchmark. Imports livekit-agents; ``callscope.collect`` itself does not import this module.
+benchmark. Imports livekit-agents; lives outside ``callscope.collect`` so agents never load it.
 """
 
 from __future__ import annotations
