@@ -7,6 +7,8 @@ from datetime import timedelta
 import orjson
 
 from callscope.alerts.digest import build_hourly, build_weekly, to_text
+from callscope.outcomes.records import Outcome
+from callscope.outcomes.store import write_outcomes
 from callscope.profile.model import Profile
 from callscope.store import Store
 from tests.alerts.conftest import NOW, call, steady, store_calls
@@ -40,37 +42,32 @@ def test_hourly_digest_confusion_gaps_and_patterns(store: Store, profile: Profil
         [NOW - timedelta(hours=1)],
     )[0]["n"]
     assert d.metrics["low_engagement_sessions"] == low
-    assert "Feature requests" in text and "none recorded" in text  # no insights analyzer yet
+    assert "Feature requests" in text
 
 
-def test_hourly_feature_requests_from_the_insights_keys(store: Store, profile: Profile) -> None:
-    """The insights module's agreed key (interfaces: insights.feature_requests) is counted."""
+def test_hourly_feature_requests_from_the_real_insights(store: Store, profile: Profile) -> None:
+    """The digest counts what the insights analyzer wrote (insights.feature_requests)."""
     _hour(store, profile)
-    rows = store.fetch("SELECT session_id, analysis FROM sessions ORDER BY session_id LIMIT 3")
-    for i, r in enumerate(rows):
-        a = r["analysis"]
-        a["insights"] = {
-            "feature_requests": [
-                {
-                    "feature": "bulk_send",
-                    "interest": "high" if i else "low",
-                    "quote": "can we send a hundred at once",
-                    "turn": 3,
-                }
-            ]
-        }
-        store.execute(
-            "UPDATE sessions SET analysis = ? WHERE session_id = ?",
-            [orjson.dumps(a).decode(), r["session_id"]],
-        )
+    rows = store.fetch(
+        "SELECT session_id, analysis FROM sessions WHERE started_at >= ?",
+        [NOW - timedelta(hours=1)],
+    )
+    calls: dict[str, set[str]] = {}
+    urgent: dict[str, set[str]] = {}
+    for r in rows:
+        for item in (r["analysis"].get("insights") or {}).get("feature_requests") or []:
+            calls.setdefault(item["feature"], set()).add(r["session_id"])
+            if item.get("interest") == "high":
+                urgent.setdefault(item["feature"], set()).add(r["session_id"])
+    assert calls, "the generated hour has callers asking for features"
     d = build_hourly(store.fetch, NOW)
-    assert d.metrics["feature_requests"][0] == {
-        "feature": "bulk_send",
-        "mentions": 3,
-        "urgent": 2,
-        "quote": "can we send a hundred at once",
-    }
-    assert "bulk send: 3 call(s), 2 urgent" in to_text(d)
+    got = {f["feature"]: (f["mentions"], f["urgent"]) for f in d.metrics["feature_requests"]}
+    want = {k: (len(v), len(urgent.get(k, ()))) for k, v in calls.items()}
+    assert got == {k: want[k] for k in got}  # the digest lists the top ones, counted right
+    first = d.metrics["feature_requests"][0]
+    assert first["mentions"] == max(n for n, _ in want.values())  # most asked for first
+    line = f"{first['feature'].replace('_', ' ')}: {first['mentions']} call(s)"
+    assert f"{line}, {first['urgent']} urgent" in to_text(d)
 
 
 def test_weekly_rollup_pipeline_roi_and_recommendations(store: Store, profile: Profile) -> None:
@@ -79,18 +76,22 @@ def test_weekly_rollup_pipeline_roi_and_recommendations(store: Store, profile: P
     d = build_weekly(store.fetch, week_end)
     assert "Measured outcomes: none recorded" in to_text(d)
     assert "Recommendations" in to_text(d)
-    # The outcomes table of the insights branch (interfaces.md), with one closed deal.
-    store.execute(
-        "CREATE TABLE IF NOT EXISTS outcomes (session_id TEXT, email TEXT, stage TEXT, "
-        "closed_won BOOLEAN, amount DOUBLE, trial_converted BOOLEAN, occurred_at TIMESTAMPTZ, "
-        "source TEXT)"
-    )
+    # Outcomes as `callscope outcomes import` writes them: one open, then the deal closed.
     sid = store.fetch("SELECT session_id FROM sessions ORDER BY session_id LIMIT 1")[0]
-    for stage, won in (("opportunity", False), ("closed_won", True)):
-        store.execute(
-            "INSERT INTO outcomes VALUES (?, 'x@example.com', ?, ?, 12000, TRUE, ?, 'crm')",
-            [sid["session_id"], stage, won, week_end],
+    deals = [
+        Outcome(
+            id=stage,
+            session_id=sid["session_id"],
+            email="x@example.com",
+            stage=stage,
+            closed_won=won,
+            amount=12000,
+            trial_converted=True,
+            occurred_at=week_end,
         )
+        for stage, won in (("opportunity", False), ("closed_won", True))
+    ]
+    assert write_outcomes(store, deals, "crm").written == 2
     d = build_weekly(store.fetch, week_end)
     assert d.metrics["outcomes"]["won_usd"] == 12000 and d.metrics["outcomes"]["deals"] == 1
     cost = d.metrics["cost_usd"]

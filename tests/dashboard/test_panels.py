@@ -21,6 +21,8 @@ from callscope.config import Settings
 from callscope.dashboard import profile_fields as pf
 from callscope.generate import generate_record
 from callscope.ingest.app import create_app
+from callscope.outcomes.records import Outcome
+from callscope.outcomes.store import write_outcomes
 from callscope.profile import load_profile
 from callscope.queue.sqlite import SqliteQueue
 from callscope.store import Store, live, open_store, panels
@@ -58,8 +60,15 @@ def test_quality_and_business_kpis_equal_the_sessions_table(demo_store: Store, d
     sentiment = Counter(a["sentiment"]["overall"] for a in demo.analyses())
     assert got["sentiment"] == {k: sentiment.get(k, 0) for k in ("positive", "neutral", "negative")}
     assert got["sentiment_chart"]["type"] == "pie"
-    # No analyzer proxy in today's analysis: the labelled fallback is used.
-    assert got["satisfaction"] is None and "naturally" in got["satisfaction_proxy"]["source"]
+    # The quality analyzer's 0..10 satisfaction proxy, averaged over the calls that carry one.
+    # (calls without analytics consent carry none).
+    proxies = [
+        a["quality"]["satisfaction_proxy"]
+        for a in demo.analyses()
+        if "satisfaction_proxy" in a["quality"]
+    ]
+    assert 0 < len(proxies) < n
+    assert got["satisfaction"] == pytest.approx(sum(proxies) / len(proxies), abs=0.01)
     trend = panels.trends(got["per_day"], rng(demo))
     assert sum(trend["calls_trend"]["datasets"][0]["data"]) == n
     assert trend["calls_trend"]["datasets"][1]["label"] == "7-day average"
@@ -222,16 +231,18 @@ def test_measured_outcomes_replace_assumptions(tmp_path: Path, demo: Demo) -> No
     store = _ws(tmp_path, demo, "outcomes")
     f = rng(demo)
     assert panels.outcomes(store, f) is None  # no outcomes table: the page labels assumptions
-    store.execute(
-        "CREATE TABLE outcomes (session_id TEXT, email TEXT, stage TEXT, closed_won BOOLEAN, "
-        "amount DOUBLE, trial_converted BOOLEAN, occurred_at TIMESTAMPTZ, source TEXT)"
-    )
     ids = [p.session_id for p in demo.sessions[:4]]
-    for i, sid in enumerate(ids):
-        store.execute(
-            "INSERT INTO outcomes VALUES (?, NULL, 'closed', ?, ?, ?, NULL, 'crm')",
-            (sid, i < 2, 1000.0 * (i + 1), i % 2 == 0),
+    rows = [
+        Outcome(
+            session_id=sid,
+            stage="closed",
+            closed_won=i < 2,
+            amount=1000.0 * (i + 1),
+            trial_converted=i % 2 == 0,
         )
+        for i, sid in enumerate(ids)
+    ]
+    assert write_outcomes(store, rows, "crm").written == 4
     got = panels.outcomes(store, f)
     assert got == {
         "sessions": 4,

@@ -110,7 +110,7 @@ def test_store_down_means_retry_not_loss(
     def down(batch: Any) -> None:
         raise ConnectionError("warehouse unreachable")
 
-    monkeypatch.setattr(store, "write", down)
+    monkeypatch.setattr(store, "write_rows", down)
     stats = worker.run_once()
     assert (stats.processed, stats.retried) == (0, 1)
     stats_now = queue.stats()

@@ -456,6 +456,8 @@ def outcomes(fetch: Fetch, start: datetime, end: datetime) -> dict[str, Any] | N
            WHERE s.started_at >= ? AND s.started_at < ?""",
         [start, end],
     )[0]
+    if not row["sessions"]:  # the table exists in every warehouse; empty means none recorded
+        return None
     return {k: (v if v is not None else 0) for k, v in row.items()}
 
 

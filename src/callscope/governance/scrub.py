@@ -24,11 +24,11 @@ from callscope.governance.subject import Subject
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
-from callscope.store.schema import PER_SESSION_TABLES, TABLES
+from callscope.store.schema import PER_SESSION_TABLES, TABLE_BY_NAME, TABLES
 
 # Key columns never rewritten (they identify the row being scrubbed).
 _KEYS = frozenset({"session_id", "id", "turn_index", "call_index"})
-SESSION_TABLES = (*PER_SESSION_TABLES, "analysis_results", "alerts_history")
+SESSION_TABLES = (*PER_SESSION_TABLES, "analysis_results", "alerts_history", "outcomes")
 
 
 @dataclass
@@ -193,12 +193,12 @@ def scrub_warehouse(store: Store, subject: Subject, report: ScrubReport) -> None
 
 def _rows(store: Store, table: str) -> Iterable[dict[str, Any]]:
     text, keys = _text_columns(table)
-    cols = sorted(set(keys) | set(text) | ({"session_id"} if table != "sessions" else set()))
-    select = ", ".join(
-        f"CAST({c} AS TEXT) AS {c}" if c in text else c for c in cols if c != "session_id"
-    )
-    rows = store.fetch(f"SELECT session_id, {select} FROM {table}") if select else []
-    return rows
+    spec = TABLE_BY_NAME[table]
+    # Tables keyed by something else (alert_state) carry no call; their rows are scrubbed alone.
+    has_session = any(c.name == "session_id" for c in spec.columns)
+    cols = sorted(set(keys) | set(text) | ({"session_id"} if has_session else set()))
+    select = ", ".join(f"CAST({c} AS TEXT) AS {c}" if c in text else c for c in cols)
+    return store.fetch(f"SELECT {select} FROM {table}") if select else []
 
 
 def _scrub_row(
