@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import orjson
-
 from callscope.alerts.digest import build_hourly, build_weekly, to_text
 from callscope.outcomes.records import Outcome
 from callscope.outcomes.store import write_outcomes
