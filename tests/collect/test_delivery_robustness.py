@@ -265,3 +265,14 @@ def test_import_is_light() -> None:
         "callscope.contract",
     ):
         assert not any(m == heavy or m.startswith(heavy + ".") for m in mods), heavy
+
+
+@pytest.mark.parametrize("attempt", [0, 1, 5, 1_100, 10**9])
+def test_backoff_stays_within_the_cap_however_long_the_outage(attempt: int) -> None:
+    """A collector offline for days counts thousands of attempts; the delay must not overflow."""
+    from callscope.collect.delivery import backoff
+
+    delay = backoff(attempt, base=0.5, cap=30.0)
+    assert 0.0 < delay <= 30.0
+    if attempt >= 10:
+        assert delay >= 15.0  # capped, then jittered in the upper half

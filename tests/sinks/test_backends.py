@@ -309,7 +309,9 @@ def test_salesforce_task_owner_and_due_date_follow_the_rules(
     (task,) = state.records("Task")
     assert task["OwnerId"] == "005000000000042AAA"
     assert state.records("Lead")[0]["Recommended_Owner__c"] == "005000000000042AAA"
-    days = 1 if event.hot_lead else 2
+    # The next-step module's follow-up priority picks the configured number of days.
+    priority = event.analysis["next_step"]["follow_up_priority"]
+    days = {"high": 1, "medium": 2, "low": 9}[priority]
     assert event.started_at is not None
     assert task["ActivityDate"] == (event.started_at.date() + timedelta(days=days)).isoformat()
 

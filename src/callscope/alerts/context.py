@@ -154,15 +154,23 @@ def _turn_text(record: SessionRecord | None, turn: Any) -> str | None:
     return _text(content)
 
 
+def _meeting_when(tools: Mapping[str, Any]) -> str | None:
+    meeting = tools.get("meeting")
+    if not tools.get("meeting_booked") or not isinstance(meeting, Mapping):
+        return None
+    return " ".join(str(meeting[k]) for k in ("date", "time") if meeting.get(k)) or None
+
+
 def recommended_action(analysis: Mapping[str, Any], profile: Profile) -> str:
+    """The profile's next best action for the call; a booked meeting's time is added to it,
+    since a rep reading the alert needs to know when to be ready."""
+    tools = section(analysis, "tools")
+    when = _meeting_when(tools)
     nba = _text(section(analysis, "next_step").get("next_best_action"))
     if nba:
-        return nba
-    tools = section(analysis, "tools")
-    meeting = tools.get("meeting") if isinstance(tools.get("meeting"), Mapping) else None
+        return f"{nba} (meeting {when})" if when and when not in nba else nba
     competitors = signal(analysis, "competitors") or []
-    if tools.get("meeting_booked") and isinstance(meeting, Mapping):
-        when = " ".join(str(meeting[k]) for k in ("date", "time") if meeting.get(k))
+    if tools.get("meeting_booked"):
         action = f"Prepare for the meeting{' on ' + when if when else ''}: read the call summary"
     elif tools.get("booking_failed"):
         action = "Booking failed: call back today and book the meeting by hand"

@@ -518,8 +518,12 @@ class Delivery:
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with full jitter in the upper half: base·2^(n-1)·[0.5, 1)."""
-    delay = min(cap, base * 2.0 ** max(0, attempt - 1))
+    """Exponential backoff with full jitter in the upper half: base·2^(n-1)·[0.5, 1).
+
+    The exponent is capped: a collector that has been offline for days counts thousands of
+    attempts, and 2.0 ** 1100 overflows a float (the sender thread died on it once).
+    """
+    delay = min(cap, base * 2.0 ** min(max(0, attempt - 1), 60))
     return float(delay * (0.5 + random.random() * 0.5))
 
 

@@ -51,7 +51,8 @@ class SalesforceTask(_Strict):
     subject: str = "Follow up on voice trial call"
     status: str = "Not Started"  # an open status of the org's Task picklist
     tiers: list[str] = Field(default_factory=lambda: ["tier_1", "tier_2"])
-    # Days from the call to ActivityDate, by urgency (insights.urgency, else from the lead).
+    # Days from the call to ActivityDate, by next_step.follow_up_priority (else insights.urgency,
+    # else from the lead).
     due_days: dict[str, int] = Field(default_factory=lambda: {"high": 1, "medium": 3, "low": 7})
     # Territory rules: the first rule whose path equals one of ``values`` gives the owner.
     owner_rules: list[OwnerRule] = Field(default_factory=list)

@@ -120,7 +120,15 @@ class _Session(requests.Session):
 
 
 def task_due_days(ctx: Mapping[str, Any], dest: SalesforceDest) -> int:
-    urgency = lookup(ctx, "insights.urgency")
+    """Days to the Task's due date, keyed by how soon to follow up.
+
+    The next-step module's ``follow_up_priority`` (the profile's next-best-action rule) says
+    how soon the rep should act; the caller's own ``insights.urgency`` (their timeline) is the
+    second choice, and the lead's heat the last.
+    """
+    urgency = lookup(ctx, "next_step.follow_up_priority")
+    if urgency not in dest.task.due_days:
+        urgency = lookup(ctx, "insights.urgency")
     if urgency not in dest.task.due_days:
         # No urgency analyzer output: a hot lead is urgent, another qualified one medium.
         hot = bool(lookup(ctx, "lead.hot_lead"))
