@@ -160,10 +160,13 @@ def _parse_object(text: str) -> dict[str, Any]:
     return data
 
 
-class AnthropicClient:
-    """Messages API; the schema is a tool's ``input_schema`` and ``tool_choice`` forces it."""
+class _SdkClient:
+    """What both backends share: the SDK built with its own retries off, and one
+    ``complete_json`` that times the call, runs it under the retry policy and records the
+    attempt count on a failed reply. Subclasses say how to send and how to read a reply."""
 
-    provider = "anthropic"
+    provider = ""
+    sdk_name = ""
 
     def __init__(
         self,
@@ -176,42 +179,66 @@ class AnthropicClient:
     ) -> None:
         from callscope.extras import needs
 
-        with needs("the Anthropic client"):
-            import anthropic
-
+        with needs(self.sdk_name):
+            self._sdk = self._make_sdk(api_key, base_url, timeout_s)
         self.model = model
         self.policy = policy or RetryPolicy()
-        self._sdk = anthropic.Anthropic(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
-        )
+
+    def _make_sdk(self, api_key: str, base_url: str | None, timeout_s: float) -> Any:
+        raise NotImplementedError
+
+    def _send(
+        self, system: str, user: str, name: str, schema: Mapping[str, Any], max_tokens: int
+    ) -> Any:
+        raise NotImplementedError
+
+    def _reply(self, response: Any, name: str, latency: float, attempts: int) -> LLMReply:
+        raise NotImplementedError
 
     def complete_json(
         self, *, system: str, user: str, name: str, schema: Mapping[str, Any], max_tokens: int
     ) -> LLMReply:
         start = time.perf_counter()
-
-        def call() -> Any:
-            tool: ToolParam = {
-                "name": name,
-                "description": "Record the result in this exact structure.",
-                "input_schema": dict(schema),
-            }
-            return self._sdk.messages.create(
-                model=self.model,
-                max_tokens=max_tokens,
-                system=system,
-                messages=[{"role": "user", "content": user}],
-                tools=[tool],
-                tool_choice={"type": "tool", "name": name},
-            )
-
-        message, attempts = call_with_retries(call, self.policy)
+        response, attempts = call_with_retries(
+            lambda: self._send(system, user, name, schema, max_tokens), self.policy
+        )
         latency = (time.perf_counter() - start) * 1000
         try:
-            return self._reply(message, name, latency, attempts)
+            return self._reply(response, name, latency, attempts)
         except LLMError as exc:
             exc.attempts = attempts
             raise
+
+
+class AnthropicClient(_SdkClient):
+    """Messages API; the schema is a tool's ``input_schema`` and ``tool_choice`` forces it."""
+
+    provider = "anthropic"
+    sdk_name = "the Anthropic client"
+
+    def _make_sdk(self, api_key: str, base_url: str | None, timeout_s: float) -> Any:
+        import anthropic
+
+        return anthropic.Anthropic(
+            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+        )
+
+    def _send(
+        self, system: str, user: str, name: str, schema: Mapping[str, Any], max_tokens: int
+    ) -> Any:
+        tool: ToolParam = {
+            "name": name,
+            "description": "Record the result in this exact structure.",
+            "input_schema": dict(schema),
+        }
+        return self._sdk.messages.create(
+            model=self.model,
+            max_tokens=max_tokens,
+            system=system,
+            messages=[{"role": "user", "content": user}],
+            tools=[tool],
+            tool_choice={"type": "tool", "name": name},
+        )
 
     def _reply(self, message: Any, name: str, latency: float, attempts: int) -> LLMReply:
         usage = message.usage
@@ -239,59 +266,34 @@ class AnthropicClient:
         return replace(billed, data=data)
 
 
-class OpenAIClient:
+class OpenAIClient(_SdkClient):
     """Chat Completions with ``response_format={"type": "json_schema", "strict": true}``."""
 
     provider = "openai"
+    sdk_name = "the OpenAI client"
 
-    def __init__(
-        self,
-        model: str,
-        api_key: str,
-        *,
-        base_url: str | None = None,
-        timeout_s: float = 30.0,
-        policy: RetryPolicy | None = None,
-    ) -> None:
-        from callscope.extras import needs
+    def _make_sdk(self, api_key: str, base_url: str | None, timeout_s: float) -> Any:
+        import openai
 
-        with needs("the OpenAI client"):
-            import openai
+        return openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0)
 
-        self.model = model
-        self.policy = policy or RetryPolicy()
-        self._sdk = openai.OpenAI(
-            api_key=api_key, base_url=base_url, timeout=timeout_s, max_retries=0
+    def _send(
+        self, system: str, user: str, name: str, schema: Mapping[str, Any], max_tokens: int
+    ) -> Any:
+        return self._sdk.chat.completions.create(
+            model=self.model,
+            max_completion_tokens=max_tokens,
+            messages=[
+                {"role": "system", "content": system},
+                {"role": "user", "content": user},
+            ],
+            response_format={
+                "type": "json_schema",
+                "json_schema": {"name": name, "strict": True, "schema": dict(schema)},
+            },
         )
 
-    def complete_json(
-        self, *, system: str, user: str, name: str, schema: Mapping[str, Any], max_tokens: int
-    ) -> LLMReply:
-        start = time.perf_counter()
-
-        def call() -> Any:
-            return self._sdk.chat.completions.create(
-                model=self.model,
-                max_completion_tokens=max_tokens,
-                messages=[
-                    {"role": "system", "content": system},
-                    {"role": "user", "content": user},
-                ],
-                response_format={
-                    "type": "json_schema",
-                    "json_schema": {"name": name, "strict": True, "schema": dict(schema)},
-                },
-            )
-
-        completion, attempts = call_with_retries(call, self.policy)
-        latency = (time.perf_counter() - start) * 1000
-        try:
-            return self._reply(completion, latency, attempts)
-        except LLMError as exc:
-            exc.attempts = attempts
-            raise
-
-    def _reply(self, completion: Any, latency: float, attempts: int) -> LLMReply:
+    def _reply(self, completion: Any, name: str, latency: float, attempts: int) -> LLMReply:
         usage = completion.usage
         details = getattr(usage, "prompt_tokens_details", None) if usage else None
         billed = LLMReply(
