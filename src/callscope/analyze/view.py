@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from callscope.contract.record import SessionRecord
+from callscope.contract.turns import numeric_metrics, text_of
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,29 +76,6 @@ class CallView:
         return tuple(t for t in self.turns if t.is_agent)
 
 
-def _text_of(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        parts = [
-            c if isinstance(c, str) else (c.get("text") or c.get("transcript") or "")
-            for c in content
-            if isinstance(c, str | dict)
-        ]
-        return " ".join(p for p in parts if isinstance(p, str) and p).strip()
-    return ""
-
-
-def _metrics(raw: Any) -> dict[str, float]:
-    if not isinstance(raw, dict):
-        return {}
-    return {
-        k: float(v)
-        for k, v in raw.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
-    }
-
-
 def build_view(record: SessionRecord) -> CallView:
     turns: list[Turn] = []
     calls_at: dict[str, int | None] = {}
@@ -113,10 +91,10 @@ def build_view(record: SessionRecord) -> CallView:
                 Turn(
                     index=len(turns),
                     role=role,
-                    text=_text_of(data.get("content")),
+                    text=text_of(data.get("content")),
                     interrupted=bool(data.get("interrupted", False)),
                     created_at=item.created_at,
-                    metrics=_metrics(data.get("metrics")),
+                    metrics=numeric_metrics(data.get("metrics")),
                     confidence=float(conf) if isinstance(conf, int | float) else None,
                     item_index=pos,
                 )
