@@ -138,7 +138,7 @@ def report_cmd(
     store = _store()
     try:
         weeks = qualification_accuracy(store)
-        impact = business_impact(store, profile_or_exit().insights.impact)
+        impact = business_impact(store, profile_or_exit())
     finally:
         store.close()
     if fmt == "json":

@@ -12,7 +12,7 @@ from statistics import median
 from typing import Any
 
 from callscope.outcomes.store import labeled_calls
-from callscope.profile.insights import Impact
+from callscope.profile.model import Profile
 from callscope.store.base import Store
 
 
@@ -39,8 +39,7 @@ class BusinessImpact:
 _TOTALS = """
 SELECT COUNT(*) AS calls, COALESCE(SUM(cost_usd), 0) AS cost,
        COUNT(DISTINCT LOWER(user_email)) AS callers,
-       SUM(CASE WHEN lead_tier IS NOT NULL AND lead_tier <> 'unqualified' THEN 1 ELSE 0 END)
-         AS qualified
+       SUM(CASE WHEN lead_tier IN ({tiers}) THEN 1 ELSE 0 END) AS qualified
 FROM sessions
 """
 _RETURNING = """
@@ -75,8 +74,16 @@ def _escalated(analysis: dict[str, Any]) -> bool:
     return "sales" in owners or bool(actions.get("needs_attention"))
 
 
-def business_impact(store: Store, assumptions: Impact) -> BusinessImpact:
-    t = store.fetch(_TOTALS)[0]
+def _totals(store: Store, qualified_tiers: list[str]) -> dict[str, Any]:
+    # The profile names its qualified tiers; they are bound, never spelled in the SQL.
+    tiers = qualified_tiers or [""]
+    sql = _TOTALS.format(tiers=", ".join("?" for _ in tiers))
+    return store.fetch(sql, tuple(tiers))[0]
+
+
+def business_impact(store: Store, profile: Profile) -> BusinessImpact:
+    assumptions = profile.insights.impact
+    t = _totals(store, profile.scoring.qualified_ids())
     out = BusinessImpact(calls=int(t["calls"] or 0), cost_usd=round(float(t["cost"] or 0), 2))
     callers = int(t["callers"] or 0)
     returning = int(store.fetch(_RETURNING)[0]["returning"] or 0)
