@@ -16,7 +16,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from callscope.cli.core import err, fail_line, out, profile_or_exit, settings
+from callscope.cli.context import err, fail_line, out, profile_or_exit, settings
 
 alerts_app = typer.Typer(
     name="alerts",

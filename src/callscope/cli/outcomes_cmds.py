@@ -131,7 +131,7 @@ def report_cmd(
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Qualification accuracy per week and business impact (measured vs assumed)."""
-    from callscope.cli.core import profile_or_exit
+    from callscope.cli.context import profile_or_exit
     from callscope.outcomes.impact import business_impact
     from callscope.outcomes.store import qualification_accuracy
 
