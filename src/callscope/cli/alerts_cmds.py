@@ -113,7 +113,7 @@ def check_cmd(
             highlight=False,
         )
     for rule, why in result.errors.items():
-        err.print(f"[red]error:[/] {rule}: {why}", highlight=False)
+        fail_line(f"{rule}: {why}")
     if result.errors:
         raise typer.Exit(1)
 

@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callscope.cli.context import fail_line
+
 out = Console()
 err = Console(stderr=True)
 
@@ -362,7 +364,7 @@ def digest_cmd(
             err.print(f"{name}: sent", highlight=False)
         except SinkError as exc:
             failed = True
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            fail_line(exc)
         finally:
             _close_all(sinks)
     if failed:
