@@ -20,12 +20,3 @@ def dev_cases() -> list[pathlib.Path]:
     cases = sorted(DEV_SET.glob("dev_*.json"))
     assert cases, f"no dev cases under {DEV_SET}"
     return cases
-
-
-@pytest.fixture(autouse=True)
-def _fresh_cli_state(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process CLI runs keep global options on ``State``; each test starts without them."""
-    from callscope.cli.core import State
-
-    for name in ("profile_source", "config_file", "data_dir"):
-        monkeypatch.setattr(State, name, None)

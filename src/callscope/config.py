@@ -10,9 +10,10 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from callscope.yamlfile import YamlError, load_yaml_mapping
 
 
 class ConfigError(Exception):
@@ -99,12 +100,9 @@ def load_settings(config_file: str | Path | None = None, **overrides: Any) -> Se
         if not p.is_file():
             raise ConfigError(f"{p}: config file not found")
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
-        if not isinstance(loaded, dict):
-            raise ConfigError(f"{p}: a config file is a YAML mapping")
-        file_values = loaded
+            file_values = load_yaml_mapping(p, empty_ok=True)
+        except YamlError as exc:
+            raise ConfigError(str(exc)) from None
     try:
         # Environment beats the file: drop file keys that the environment sets.
         env_keys = {

@@ -406,13 +406,45 @@ def generate_record(
     days: int = 30,
     with_labels: bool = False,
 ) -> dict[str, Any]:
-    """One synthetic call. ``start`` is the end of the window the calls spread over."""
+    """One synthetic call. ``start`` is the end of the window the calls spread over.
+
+    The parts are drawn from one seeded RNG in a fixed order (time, agent, persona, the
+    conversation, then the record's envelope): reordering the calls changes every dataset.
+    """
     own = _business_generator(profile)
     if own is not None:  # a profile whose business has a generator of its own
         return own(
             index, seed=seed, profile=profile, start=start, days=days, with_labels=with_labels
         )
     rng = random.Random(seed * 1_000_003 + index)
+    t0 = _start_time(rng, start, days)
+    agent_name, agent_version, slow = rng.choices(AGENT_VERSIONS, weights=[0.6, 0.4])[0]
+    if rng.random() < 0.05:
+        slow *= 2.2  # a bad hour for a provider
+    call = _Call(rng=rng, t=t0 + rng.uniform(0.5, 1.5), slow=slow, prefix=f"g{seed}_{index}")
+    who = _person(rng, profile)
+    persona = _persona(rng)
+    outcome = _weighted(rng, {"full": 0.72, "abandoned": 0.12, "short": 0.08, "frustrated": 0.08})
+    sentiment = _converse(call, rng, who, persona, outcome, index)
+    record = _envelope(rng, call, who, t0, outcome)
+    record["session_id"] = f"room-{seed:x}-{index:08d}"
+    record["agent"] = {"name": agent_name, "version": agent_version}
+    record = _in_contract_order(record)
+    if with_labels:
+        record["_expected"] = _labels(persona, outcome, sentiment, call)
+    return record
+
+
+@dataclass(frozen=True)
+class _Person:
+    first: str
+    last: str
+    company: str
+    email: str
+    intro: str
+
+
+def _start_time(rng: random.Random, start: datetime | None, days: int) -> float:
     end_window = (start or datetime.now(UTC)).timestamp()
     # More calls on weekdays and business hours: pick a day, then an hour by weight.
     day = rng.randrange(days)
@@ -421,19 +453,20 @@ def generate_record(
         weights=[1, 1, 1, 1, 1, 1, 2, 4, 8, 10, 10, 10, 9, 10, 10, 10, 9, 7, 5, 3, 2, 2, 1, 1],
     )[0]
     t0 = end_window - (day + 1) * 86400 + hour * 3600 + rng.uniform(0, 3600)
-    t0 = min(t0, end_window - 600)
-    agent_name, agent_version, slow = rng.choices(AGENT_VERSIONS, weights=[0.6, 0.4])[0]
-    if rng.random() < 0.05:
-        slow *= 2.2  # a bad hour for a provider
-    call = _Call(rng=rng, t=t0 + rng.uniform(0.5, 1.5), slow=slow, prefix=f"g{seed}_{index}")
+    return min(t0, end_window - 600)
 
+
+def _person(rng: random.Random, profile: Profile | None) -> _Person:
     first, last = rng.choice(FIRST), rng.choice(LAST)
     industries = [k for k in INDUSTRY_NOUN if profile is None or k in profile.signals.industry]
     industry = rng.choice(industries)
     noun, intro = INDUSTRY_NOUN[industry]
     company = f"{rng.choice(COMPANY_WORDS)} {noun}"
     domain = company.lower().replace(" ", "") + rng.choice([".com", ".io", ".co", ".org"])
-    email = f"{first.lower()}@{domain}"
+    return _Person(first, last, company, f"{first.lower()}@{domain}", intro)
+
+
+def _persona(rng: random.Random) -> dict[str, Any]:
     persona: dict[str, Any] = {
         "team_size": rng.choice([1, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 60]),
         "volume_kind": _weighted(rng, {"month": 0.6, "week": 0.3, "day": 0.1}),
@@ -476,9 +509,20 @@ def generate_record(
         "day": rng.choice([2, 5, 10, 15]),
     }
     persona["volume"] = per_unit[persona["volume_kind"]]
-    outcome = _weighted(rng, {"full": 0.72, "abandoned": 0.12, "short": 0.08, "frustrated": 0.08})
-    sentiment = "positive"
+    return persona
 
+
+def _converse(
+    call: _Call,
+    rng: random.Random,
+    who: _Person,
+    persona: dict[str, Any],
+    outcome: str,
+    index: int,
+) -> str:
+    """The transcript and tool calls of one call; returns the caller's sentiment."""
+    first, company, intro = who.first, who.company, who.intro
+    sentiment = "positive"
     call.agent(f"Hi, this is Ava from the PandaDoc trial team. Is this {first}?")
     call.user(
         rng.choice(
@@ -509,18 +553,7 @@ def generate_record(
         )
         call.user(f"{intro}, {company}. {USE_CASE_PHRASE[persona['use_case']]}.")
         call.agent("Got it. How many people on your team would be using it?")
-        ts = persona["team_size"]
-        if ts == 1:
-            call.user("just me for now")
-        elif ts == 2:
-            call.user("me and my business partner")
-        elif rng.random() < 0.25:
-            call.user(
-                f"we're {ts * 3} people overall but only the {_say_number(rng, ts)} "
-                "on the sales side would use it"
-            )
-        else:
-            call.user(f"about {_say_number(rng, ts)} people would use it")
+        _team_size(call, rng, persona["team_size"])
         if outcome == "abandoned":
             call.agent("Thanks! And roughly how many documents do you send in a", interrupted=True)
             call.user(
@@ -542,40 +575,7 @@ def generate_record(
             call.user(f"i'd say {vol} {unit}, give or take")
             if rng.random() < 0.1:
                 call.user("sorry, can you repeat the question about integrations?")
-            integ = persona["integration"]
-            call.agent("Which tools would you want it to connect with?")
-            if integ == "none":
-                call.user("nothing really, we keep it simple")
-            else:
-                call.user(INTEGRATION_PHRASE[integ])
-                found = rng.random() < 0.75
-                query, category = (
-                    rng.choice(KB_QUERIES_FOUND) if found else rng.choice(KB_QUERIES_MISSING)
-                )
-                if rng.random() < 0.03:
-                    call.tool(
-                        "unleash_search_knowledge",
-                        {"query": query, "category": category},
-                        None,
-                        error="knowledge base timeout",
-                    )
-                    found = False
-                else:
-                    total = rng.randint(1, 5) if found else 0
-                    call.tool(
-                        "unleash_search_knowledge",
-                        {"query": query, "category": category},
-                        {
-                            "found": found,
-                            "total_results": total,
-                            "results": [{"title": query.title()}] * min(total, 2),
-                        },
-                    )
-                call.agent(
-                    "Good news, that's supported, and I can send you the setup guide."
-                    if found
-                    else "I couldn't find documentation on that, I'll have a specialist follow up."
-                )
+            _integration(call, rng, persona["integration"])
             comp = persona["competitor"]
             if comp != "none":
                 call.user(f"right now we use {COMPETITOR_NAME[comp]} for signatures")
@@ -600,56 +600,120 @@ def generate_record(
                 call.user("fine. whatever. bye")
                 sentiment = "negative"
             else:
-                if persona["authority"] != "none":
-                    call.agent("Who else would be involved in the decision?")
-                    call.user(AUTHORITY_PHRASE[persona["authority"]])
-                if persona["timeline"] != "none":
-                    call.agent("What's your timeline for getting this in place?")
-                    call.user(TIMELINE_PHRASE[persona["timeline"]])
-                call.agent("Would it help to meet with a specialist to walk through setup?")
-                if rng.random() < 0.55:
-                    call.user("yes, let's do that. tuesday at ten works")
-                    date = datetime.fromtimestamp(call.t, UTC) + timedelta(days=rng.randint(1, 6))
-                    args = {
-                        "customer_name": f"{first} {last}",
-                        "customer_email": email,
-                        "preferred_date": date.date().isoformat(),
-                        "preferred_time": "10:00",
-                    }
-                    if rng.random() < 0.06:
-                        call.tool(
-                            "book_sales_meeting",
-                            args,
-                            None,
-                            error="Calendar service unavailable (503)",
-                        )
-                        call.agent(
-                            "Sorry, the booking system failed; a specialist will email "
-                            "you to confirm a time."
-                        )
-                    else:
-                        call.tool(
-                            "book_sales_meeting",
-                            args,
-                            {
-                                "success": True,
-                                "meeting_link": f"https://meet.example.com/{index:x}",
-                            },
-                        )
-                        call.agent("You're all set for Tuesday at ten. The invite is on its way.")
-                else:
-                    call.user("not yet, i want to play with the trial a bit more first")
-                    call.agent("Sounds good. I'll send you a few templates to try.")
-                call.user(
-                    rng.choice(
-                        [
-                            "great, thanks so much, this was really helpful",
-                            "perfect, thank you",
-                            "thanks, talk soon",
-                        ]
-                    )
-                )
-                call.agent(f"Thanks {first}, have a great day!")
+                _wrap_up(call, rng, who, persona, index)
+    return sentiment
+
+
+def _team_size(call: _Call, rng: random.Random, ts: int) -> None:
+    if ts == 1:
+        call.user("just me for now")
+    elif ts == 2:
+        call.user("me and my business partner")
+    elif rng.random() < 0.25:
+        call.user(
+            f"we're {ts * 3} people overall but only the {_say_number(rng, ts)} "
+            "on the sales side would use it"
+        )
+    else:
+        call.user(f"about {_say_number(rng, ts)} people would use it")
+
+
+def _integration(call: _Call, rng: random.Random, integ: str) -> None:
+    """The caller's integration, looked up in the knowledge base (sometimes not found)."""
+    call.agent("Which tools would you want it to connect with?")
+    if integ == "none":
+        call.user("nothing really, we keep it simple")
+    else:
+        call.user(INTEGRATION_PHRASE[integ])
+        found = rng.random() < 0.75
+        query, category = rng.choice(KB_QUERIES_FOUND) if found else rng.choice(KB_QUERIES_MISSING)
+        if rng.random() < 0.03:
+            call.tool(
+                "unleash_search_knowledge",
+                {"query": query, "category": category},
+                None,
+                error="knowledge base timeout",
+            )
+            found = False
+        else:
+            total = rng.randint(1, 5) if found else 0
+            call.tool(
+                "unleash_search_knowledge",
+                {"query": query, "category": category},
+                {
+                    "found": found,
+                    "total_results": total,
+                    "results": [{"title": query.title()}] * min(total, 2),
+                },
+            )
+        call.agent(
+            "Good news, that's supported, and I can send you the setup guide."
+            if found
+            else "I couldn't find documentation on that, I'll have a specialist follow up."
+        )
+
+
+def _wrap_up(
+    call: _Call, rng: random.Random, who: _Person, persona: dict[str, Any], index: int
+) -> None:
+    """Decision makers, timeline, the meeting offer (booked or not) and goodbye."""
+    first, last, email = who.first, who.last, who.email
+    if persona["authority"] != "none":
+        call.agent("Who else would be involved in the decision?")
+        call.user(AUTHORITY_PHRASE[persona["authority"]])
+    if persona["timeline"] != "none":
+        call.agent("What's your timeline for getting this in place?")
+        call.user(TIMELINE_PHRASE[persona["timeline"]])
+    call.agent("Would it help to meet with a specialist to walk through setup?")
+    if rng.random() < 0.55:
+        call.user("yes, let's do that. tuesday at ten works")
+        date = datetime.fromtimestamp(call.t, UTC) + timedelta(days=rng.randint(1, 6))
+        args = {
+            "customer_name": f"{first} {last}",
+            "customer_email": email,
+            "preferred_date": date.date().isoformat(),
+            "preferred_time": "10:00",
+        }
+        if rng.random() < 0.06:
+            call.tool(
+                "book_sales_meeting",
+                args,
+                None,
+                error="Calendar service unavailable (503)",
+            )
+            call.agent(
+                "Sorry, the booking system failed; a specialist will email you to confirm a time."
+            )
+        else:
+            call.tool(
+                "book_sales_meeting",
+                args,
+                {
+                    "success": True,
+                    "meeting_link": f"https://meet.example.com/{index:x}",
+                },
+            )
+            call.agent("You're all set for Tuesday at ten. The invite is on its way.")
+    else:
+        call.user("not yet, i want to play with the trial a bit more first")
+        call.agent("Sounds good. I'll send you a few templates to try.")
+    call.user(
+        rng.choice(
+            [
+                "great, thanks so much, this was really helpful",
+                "perfect, thank you",
+                "thanks, talk soon",
+            ]
+        )
+    )
+    call.agent(f"Thanks {first}, have a great day!")
+
+
+def _envelope(
+    rng: random.Random, call: _Call, who: _Person, t0: float, outcome: str
+) -> dict[str, Any]:
+    """Everything of the record around the transcript: times, participant, usage, network."""
+    first, last, email, company = who.first, who.last, who.email, who.company
     ended = call.t + rng.uniform(0.5, 2.0)
     provider, model = rng.choice(LLM_MODELS)
     device = rng.choice(DEVICES)
@@ -661,8 +725,6 @@ def generate_record(
         )
     record: dict[str, Any] = {
         "schema_version": "1",
-        "session_id": f"room-{seed:x}-{index:08d}",
-        "agent": {"name": agent_name, "version": agent_version},
         "started_at": _iso(t0),
         "ended_at": _iso(ended),
         "duration_seconds": round(ended - t0, 2),
@@ -716,9 +778,16 @@ def generate_record(
         "errors": errors,
         "close_reason": "participant_disconnected" if outcome != "frustrated" else "user_hangup",
     }
-    if with_labels:
-        record["_expected"] = _labels(persona, outcome, sentiment, call)
     return record
+
+
+_KEY_ORDER = ("schema_version", "session_id", "agent")
+
+
+def _in_contract_order(record: dict[str, Any]) -> dict[str, Any]:
+    """The keys in the order the record has always been written (stable output files)."""
+    head = {k: record[k] for k in _KEY_ORDER}
+    return head | {k: v for k, v in record.items() if k not in head}
 
 
 def _labels(persona: dict[str, Any], outcome: str, sentiment: str, call: _Call) -> dict[str, Any]:

@@ -28,9 +28,17 @@ _PAIR = re.compile(
 )
 
 
+# scheme://token@ (userinfo without a colon): in a URL given as a URL, that is a credential.
+_URL_BARE_USER = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)[^:/@\s]+@")
+
+
 def mask_url(url: str) -> str:
-    """``url`` with any password (userinfo or secret query parameter) replaced by ``***``."""
-    return mask_text(url)
+    """``url`` with any password (userinfo or secret query parameter) replaced by ``***``.
+
+    A bare ``scheme://token@host`` is masked too (``scheme://***@host``): webhook and
+    collector URLs carry API tokens that way.
+    """
+    return mask_text(_URL_BARE_USER.sub(lambda m: f"{m['scheme']}{MASK}@", url))
 
 
 def mask_text(text: str) -> str:

@@ -16,7 +16,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from callscope.cli.core import err, fail_line, out, profile_or_exit, settings
+from callscope.cli.context import err, fail_line, out, profile_or_exit, settings
 
 alerts_app = typer.Typer(
     name="alerts",
@@ -113,7 +113,7 @@ def check_cmd(
             highlight=False,
         )
     for rule, why in result.errors.items():
-        err.print(f"[red]error:[/] {rule}: {why}", highlight=False)
+        fail_line(f"{rule}: {why}")
     if result.errors:
         raise typer.Exit(1)
 

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callscope.cli.context import fail_line
 from callscope.eval import TIERS, EvalSetError, Report, evaluate, noise_transform
 from callscope.profile.model import ProfileError, load_profile
 
@@ -103,14 +104,14 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Score `analyze` on a labeled set: per-field P/R/F1, micro-F1, tier, misses."""
         if fmt not in ("table", "json"):
-            _err.print(f"[red]error:[/] --format must be table or json, not {fmt!r}")
+            fail_line(f"--format must be table or json, not {fmt!r}")
             raise typer.Exit(2)
         try:
             prof = load_profile(profile)
             report = evaluate(directory, prof)
             noisy_report = evaluate(directory, prof, noise_transform(prof, seed)) if noisy else None
         except (ProfileError, EvalSetError) as exc:
-            _err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            fail_line(exc)
             raise typer.Exit(2) from None
         if fmt == "json":
             out = report.to_dict()
@@ -147,10 +148,10 @@ def register(app: typer.Typer) -> None:
         try:
             prof = load_profile(profile)
         except ProfileError as exc:
-            _err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            fail_line(exc)
             raise typer.Exit(2) from None
         if not source.is_dir():
-            _err.print(f"[red]error:[/] {source}: not a directory", highlight=False)
+            fail_line(f"{source}: not a directory")
             raise typer.Exit(2)
         n = noisy_set(source, out, profile_phrases(prof), seed)
         _err.print(f"wrote {n} noisy cases to {out}", highlight=False)

@@ -13,12 +13,15 @@ from typing import Annotated, Any
 
 import typer
 
-from callscope.cli.core import out, profile_or_exit, settings
+from callscope.cli.context import out, profile_or_exit, settings
 from callscope.governance.audit import AuditError, AuditLog, default_audit_path
+
+retention_app = typer.Typer(help="Apply the profile's retention periods.", no_args_is_help=True)
+audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
 
 
 def fail_line(message: object) -> None:
-    from callscope.cli.core import fail_line as core_fail_line
+    from callscope.cli.context import fail_line as core_fail_line
 
     core_fail_line(message if isinstance(message, BaseException) else str(message))
 
@@ -91,152 +94,152 @@ def _compact_warehouse(store: Any) -> list[str]:
         return []
 
 
-def register(app: typer.Typer) -> None:
-    retention_app = typer.Typer(help="Apply the profile's retention periods.", no_args_is_help=True)
-    audit_app = typer.Typer(help="The hash-chained audit log.", no_args_is_help=True)
-    app.add_typer(retention_app, name="retention")
-    app.add_typer(audit_app, name="audit")
+def redact() -> None:
+    """Read text on stdin, write it with every PII value replaced by [REDACTED_<KIND>]."""
+    from callscope.governance.redact import redact as redact_fn
 
-    @app.command()
-    def redact() -> None:
-        """Read text on stdin, write it with every PII value replaced by [REDACTED_<KIND>]."""
-        from callscope.governance.redact import redact as redact_fn
+    for line in sys.stdin:
+        sys.stdout.write(redact_fn(line).text)
+    sys.stdout.flush()
 
-        for line in sys.stdin:
-            sys.stdout.write(redact_fn(line).text)
-        sys.stdout.flush()
 
-    @retention_app.command("run")
-    def retention_run(
-        dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, change nothing.")] = False,
-    ) -> None:
-        """Redact PII after pii_redact_days, archive transcripts, fold old metrics."""
-        from callscope.governance.retention import run_retention
-        from callscope.store import StoreError, open_store
+@retention_app.command("run")
+def retention_run(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print, change nothing.")] = False,
+) -> None:
+    """Redact PII after pii_redact_days, archive transcripts, fold old metrics."""
+    from callscope.governance.retention import run_retention
+    from callscope.store import StoreError, open_store
 
-        cfg = settings()
-        profile = profile_or_exit()
+    cfg = settings()
+    profile = profile_or_exit()
+    try:
+        store = open_store(cfg.resolved_store_url(), migrate=not dry_run)
+    except StoreError as exc:
+        fail_line(exc)
+        raise typer.Exit(2) from None
+    try:
+        # A dry run writes nothing, not even the archive's directory.
+        archive = None if dry_run else _open_location("archive", cfg.resolved_archive_url())
+        raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
+    except typer.Exit:
+        store.close()
+        raise
+    if dry_run:
         try:
-            store = open_store(cfg.resolved_store_url(), migrate=not dry_run)
-        except StoreError as exc:
-            fail_line(exc)
-            raise typer.Exit(2) from None
-        try:
-            # A dry run writes nothing, not even the archive's directory.
-            archive = None if dry_run else _open_location("archive", cfg.resolved_archive_url())
-            raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
-        except typer.Exit:
+            store.count("sessions")
+        except StoreError:
             store.close()
-            raise
-        if dry_run:
-            try:
-                store.count("sessions")
-            except StoreError:
-                store.close()
-                out.print(
-                    f"store {store.url} has no callscope schema yet: nothing to retain",
-                    highlight=False,
-                )
-                return
-        try:
-            report = run_retention(
-                store,
-                profile.retention,
-                archive=archive,
-                audit=_audit(cfg.data_dir),
-                dry_run=dry_run,
-                actor=_actor(),
-                raw=raw,
-            )
-        except (StoreError, AuditError, OSError) as exc:
-            fail_line(exc)
-            raise typer.Exit(1) from None
-        finally:
-            store.close()
-        for line in report.lines():
-            out.print(line, highlight=False)
-
-    @app.command()
-    def forget(
-        email: Annotated[str | None, typer.Option("--email", help="The person's email.")] = None,
-        phone: Annotated[str | None, typer.Option("--phone", help="The person's phone.")] = None,
-        participant: Annotated[
-            str | None, typer.Option("--participant", help="The LiveKit participant identity.")
-        ] = None,
-    ) -> None:
-        """Remove one person from every table, the raw store, the archive and the queue,
-        scrub them from other people's calls, then compact the embedded stores."""
-        from callscope.governance.forget import ForgetError
-        from callscope.governance.forget import forget as forget_fn
-        from callscope.governance.subject import Subject
-        from callscope.store import StoreError, open_store
-
-        given = [v.strip() for v in (email, phone, participant) if v and v.strip()]
-        if not given:
-            fail_line("forget: give --email, --phone and/or --participant")
-            raise typer.Exit(2)
-        # An email or identity may sit in either column: each is looked up as both.
-        keys = [v.strip() for v in (email, participant) if v and v.strip()]
-        subject = Subject.of(emails=[k for k in keys if "@" in k], identities=keys)
-        subject.phones = Subject.of(phones=[phone] if phone else []).phones
-        cfg = settings()
-        try:
-            store = open_store(cfg.resolved_store_url())
-        except StoreError as exc:
-            fail_line(exc)
-            raise typer.Exit(2) from None
-        queue = None
-        compacted: list[str] = []
-        try:
-            raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
-            archive = _open_location("archive", cfg.resolved_archive_url(), create=False)
-            queue = _open_queue_for_forget(cfg)
-            report = forget_fn(
-                subject if len(given) > 1 or phone else given[0],
-                store=store,
-                raw=raw,
-                archive=archive,
-                queue=queue,
-                outbox=cfg.data_dir / "governance" / "forget_outbox.jsonl",
-                audit=_audit(cfg.data_dir),
-                actor=_actor(),
-            )
-            compacted = _compact(queue, store)
-        except ForgetError as exc:
-            fail_line(exc)
-            raise typer.Exit(2) from None
-        except typer.Exit:
-            raise
-        except Exception as exc:  # S3, broker or store failure after deleting began
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            fail_line(f"forget stopped midway, run it again to finish: {first}")
-            raise typer.Exit(1) from None
-        finally:
-            store.close()
-            if queue is not None:
-                queue.close()
-        compacted += _compact_warehouse(store)
-        for line in report.lines():
-            out.print(line, highlight=False)
-        if compacted:
-            out.print(f"  compacted: {', '.join(compacted)}", highlight=False)
-
-    @audit_app.command("verify")
-    def audit_verify(
-        path: Annotated[Path | None, typer.Option("--path", help="Audit log file.")] = None,
-    ) -> None:
-        """Check the hash chain; exit 1 if an entry was edited, reordered or removed."""
-        log = AuditLog(path) if path else _audit(settings().data_dir)
-        try:
-            result = log.verify()
-        except AuditError as exc:
-            fail_line(exc)
-            raise typer.Exit(1) from None
-        if result.ok:
             out.print(
-                f"audit log {log.path}: {result.entries} entries, chain intact", highlight=False
+                f"store {store.url} has no callscope schema yet: nothing to retain",
+                highlight=False,
             )
             return
-        where = f" (line {result.line})" if result.line else ""
-        fail_line(f"audit log {log.path} TAMPERED{where}: {result.problem}")
-        raise typer.Exit(1)
+    try:
+        report = run_retention(
+            store,
+            profile.retention,
+            archive=archive,
+            audit=_audit(cfg.data_dir),
+            dry_run=dry_run,
+            actor=_actor(),
+            raw=raw,
+        )
+    except (StoreError, AuditError, OSError) as exc:
+        fail_line(exc)
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+    for line in report.lines():
+        out.print(line, highlight=False)
+
+
+def forget(
+    email: Annotated[str | None, typer.Option("--email", help="The person's email.")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="The person's phone.")] = None,
+    participant: Annotated[
+        str | None, typer.Option("--participant", help="The LiveKit participant identity.")
+    ] = None,
+) -> None:
+    """Remove one person from every table, the raw store, the archive and the queue,
+    scrub them from other people's calls, then compact the embedded stores."""
+    from callscope.governance.forget import ForgetError
+    from callscope.governance.forget import forget as forget_fn
+    from callscope.governance.subject import Subject
+    from callscope.store import StoreError, open_store
+
+    given = [v.strip() for v in (email, phone, participant) if v and v.strip()]
+    if not given:
+        fail_line("forget: give --email, --phone and/or --participant")
+        raise typer.Exit(2)
+    # An email or identity may sit in either column: each is looked up as both.
+    keys = [v.strip() for v in (email, participant) if v and v.strip()]
+    subject = Subject.of(emails=[k for k in keys if "@" in k], identities=keys)
+    subject.phones = Subject.of(phones=[phone] if phone else []).phones
+    cfg = settings()
+    try:
+        store = open_store(cfg.resolved_store_url())
+    except StoreError as exc:
+        fail_line(exc)
+        raise typer.Exit(2) from None
+    queue = None
+    compacted: list[str] = []
+    try:
+        raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
+        archive = _open_location("archive", cfg.resolved_archive_url(), create=False)
+        queue = _open_queue_for_forget(cfg)
+        report = forget_fn(
+            subject if len(given) > 1 or phone else given[0],
+            store=store,
+            raw=raw,
+            archive=archive,
+            queue=queue,
+            outbox=cfg.data_dir / "governance" / "forget_outbox.jsonl",
+            audit=_audit(cfg.data_dir),
+            actor=_actor(),
+        )
+        compacted = _compact(queue, store)
+    except ForgetError as exc:
+        fail_line(exc)
+        raise typer.Exit(2) from None
+    except typer.Exit:
+        raise
+    except Exception as exc:  # S3, broker or store failure after deleting began
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        fail_line(f"forget stopped midway, run it again to finish: {first}")
+        raise typer.Exit(1) from None
+    finally:
+        store.close()
+        if queue is not None:
+            queue.close()
+    compacted += _compact_warehouse(store)
+    for line in report.lines():
+        out.print(line, highlight=False)
+    if compacted:
+        out.print(f"  compacted: {', '.join(compacted)}", highlight=False)
+
+
+@audit_app.command("verify")
+def audit_verify(
+    path: Annotated[Path | None, typer.Option("--path", help="Audit log file.")] = None,
+) -> None:
+    """Check the hash chain; exit 1 if an entry was edited, reordered or removed."""
+    log = AuditLog(path) if path else _audit(settings().data_dir)
+    try:
+        result = log.verify()
+    except AuditError as exc:
+        fail_line(exc)
+        raise typer.Exit(1) from None
+    if result.ok:
+        out.print(f"audit log {log.path}: {result.entries} entries, chain intact", highlight=False)
+        return
+    where = f" (line {result.line})" if result.line else ""
+    fail_line(f"audit log {log.path} TAMPERED{where}: {result.problem}")
+    raise typer.Exit(1)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(retention_app, name="retention")
+    app.add_typer(audit_app, name="audit")
+    app.command()(redact)
+    app.command()(forget)

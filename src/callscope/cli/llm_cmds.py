@@ -16,7 +16,7 @@ import orjson
 import typer
 from rich.table import Table
 
-from callscope.cli.core import fail_line, out, profile_or_exit, settings
+from callscope.cli.context import fail_line, out, profile_or_exit, settings
 
 
 def register(app: typer.Typer) -> None:

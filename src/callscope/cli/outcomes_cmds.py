@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callscope.cli.context import fail_line
+
 out = Console()
 err = Console(stderr=True)
 
@@ -55,7 +57,7 @@ def import_cmd(
     try:
         good, bad = parse_file(path)
     except ValueError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        fail_line(exc)
         raise typer.Exit(2) from None
     for line in bad:
         err.print(f"[red]{path}:{line.line}:[/] {line.message}", highlight=False, soft_wrap=True)
@@ -84,7 +86,7 @@ def pull_salesforce(
 
     token = os.environ.get(session_id_env, "").strip()
     if not token:
-        err.print(f"[red]error:[/] {session_id_env} is not set (Salesforce access token)")
+        fail_line(f"{session_id_env} is not set (Salesforce access token)")
         raise typer.Exit(2)
     store = _store()
     try:
@@ -95,7 +97,7 @@ def pull_salesforce(
         try:
             found = pull.outcomes(emails)
         except PullError as exc:
-            err.print(f"[red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            fail_line(exc)
             raise typer.Exit(1) from None
         out.print(f"asked about {len(emails)} emails, {len(found)} leads found", highlight=False)
         result = write_outcomes(store, found, "salesforce")
@@ -131,7 +133,7 @@ def report_cmd(
     fmt: Annotated[str, typer.Option("--format", help="table or json")] = "table",
 ) -> None:
     """Qualification accuracy per week and business impact (measured vs assumed)."""
-    from callscope.cli.core import profile_or_exit
+    from callscope.cli.context import profile_or_exit
     from callscope.outcomes.impact import business_impact
     from callscope.outcomes.store import qualification_accuracy
 

@@ -26,7 +26,7 @@ queue_app = typer.Typer(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    from callscope.cli.core import fail_line
+    from callscope.cli.context import fail_line
 
     fail_line(message)
     return typer.Exit(code)
@@ -34,7 +34,7 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 def _open() -> Queue:
     try:
-        from callscope.cli.core import settings
+        from callscope.cli.context import settings
 
         cfg = settings()
     except ImportError:  # the core commands are optional for this sub-app
@@ -146,7 +146,7 @@ def _audit_replay(target: str, moved: int) -> None:
     """Replays re-run analysis on people's calls, so each one goes to the audit log."""
     import os
 
-    from callscope.cli.core import settings
+    from callscope.cli.context import settings
     from callscope.governance.audit import AuditError, AuditLog, default_audit_path
 
     try:

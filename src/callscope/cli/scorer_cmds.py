@@ -15,6 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callscope.cli.context import fail_line
+
 out = Console()
 err = Console(stderr=True)
 
@@ -47,7 +49,7 @@ def train_cmd(
     try:
         report = train(calls, target, test_size=test_size, seed=seed)
     except TrainError as exc:
-        err.print(f"[red]error:[/] {exc}", highlight=False)
+        fail_line(exc)
         raise typer.Exit(1) from None
     t = Table(title=f"held-out split: {report.n_test} calls (trained on {report.n_train})")
     for col in ("model", "AUC", "Brier", "ECE"):

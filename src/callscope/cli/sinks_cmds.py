@@ -18,6 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from callscope.cli.context import fail_line
+
 out = Console()
 err = Console(stderr=True)
 
@@ -39,15 +41,16 @@ StoreOpt = Annotated[str | None, typer.Option("--url", help="Store URL (default:
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
+    from callscope.cli.context import exit_error
+
+    return exit_error(message, code)
 
 
 def _config(path: str | None) -> Any:
-    from callscope.cli.core import State
+    from callscope.cli.context import current
     from callscope.sinks.config import SinkConfigError, load_sinks_config
 
-    source = path or State.config_file or os.environ.get("CALLSCOPE_CONFIG")
+    source = path or current().config_file or os.environ.get("CALLSCOPE_CONFIG")
     try:
         config = load_sinks_config(source)
     except SinkConfigError as exc:
@@ -57,7 +60,7 @@ def _config(path: str | None) -> Any:
 
 def _labeler() -> Any:
     """Picklist labels from the active profile (a title-cased id when it has none)."""
-    from callscope.cli.core import profile_or_exit
+    from callscope.cli.context import profile_or_exit
     from callscope.sinks.factory import profile_labeler
 
     return profile_labeler(profile_or_exit())
@@ -83,7 +86,7 @@ def _store(url: str | None, *, read_only: bool = False) -> Any:
     from callscope.store import StoreError, open_store
 
     if not url:
-        from callscope.cli.core import settings
+        from callscope.cli.context import settings
 
         url = settings().resolved_store_url()
     try:
@@ -174,12 +177,18 @@ def test_cmd(
         else:
             store = _store(url, read_only=False)
             try:
-                where = "s.session_id = ?" if session else "l.tier IN ('tier_1', 'tier_2')"
+                # Without --session: the latest qualified lead (any tier above the
+                # profile's below-tiers one), the ids bound from the profile.
+                from callscope.cli.context import profile_or_exit
+
+                qualified = profile_or_exit().scoring.tier_ids()[:-1]
+                marks = ", ".join("?" for _ in qualified)
+                where = "s.session_id = ?" if session else f"l.tier IN ({marks})"
                 rows = store.fetch(
                     f"SELECT {LEAD_COLUMNS} FROM sessions s JOIN leads l "
                     f"ON l.session_id = s.session_id WHERE {where} "
                     "ORDER BY s.processed_at DESC LIMIT 1",
-                    [session] if session else [],
+                    [session] if session else qualified,
                 )
                 if not rows:
                     raise _fail(
@@ -355,7 +364,7 @@ def digest_cmd(
             err.print(f"{name}: sent", highlight=False)
         except SinkError as exc:
             failed = True
-            err.print(f"[red]error:[/] {exc}", highlight=False)
+            fail_line(exc)
         finally:
             _close_all(sinks)
     if failed:
@@ -383,7 +392,7 @@ def roi_cmd(
 ) -> None:
     """Cost per call / qualified lead / meeting, pipeline value, SDR time saved, ROI."""
     from callscope.alerts.roi import RoiError, assumptions, compute
-    from callscope.cli.core import profile_or_exit
+    from callscope.cli.context import profile_or_exit
 
     if fmt not in ("table", "json"):
         raise _fail(f"unknown --format {fmt!r} (table or json)", 2)

@@ -25,14 +25,15 @@ warehouse_app = typer.Typer(
 
 
 def _fail(message: str, code: int) -> typer.Exit:
-    err.print(f"[red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
+    from callscope.cli.context import exit_error
+
+    return exit_error(message, code)
 
 
 def _store_url(url: str | None) -> str:
     if url:
         return url
-    from callscope.cli.core import settings
+    from callscope.cli.context import settings
 
     return settings().resolved_store_url()
 

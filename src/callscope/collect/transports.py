@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlsplit
 
+from callscope.masking import mask_url
+
 if TYPE_CHECKING:
     import httpx
 
@@ -77,16 +79,6 @@ class Transport(Protocol):
         ...
 
 
-def _redact_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password or parts.username:
-        host = parts.hostname or ""
-        if parts.port:
-            host += f":{parts.port}"
-        return parts._replace(netloc=f"***@{host}").geturl()
-    return url
-
-
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
     """Seconds to wait from a ``Retry-After`` header: delta-seconds or an HTTP date."""
     if not value:
@@ -115,7 +107,7 @@ class HttpTransport:
     def __init__(self, url: str, *, token: str | None = None, timeout: float = 10.0) -> None:
         base = url.rstrip("/")
         self.endpoint = base if base.endswith("/v1/sessions") else base + "/v1/sessions"
-        self.url = _redact_url(url)
+        self.url = mask_url(url)
         self._token = token
         self._timeout = timeout
         self._client: httpx.Client | None = None
@@ -314,7 +306,7 @@ class RedisTransport:
         stream = unquote(parts.path.lstrip("/"))
         if not parts.hostname or not stream:
             raise TransportConfigError(f"{url}: expected redis://HOST:PORT/STREAM")
-        self.url = _redact_url(url)
+        self.url = mask_url(url)
         self.stream = stream
         self._host = parts.hostname
         self._port = parts.port or 6379

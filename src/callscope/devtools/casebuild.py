@@ -21,9 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from callscope.generate import _Call, _iso
+from callscope.yamlfile import YamlError, load_yaml_mapping
 
 _BUNDLED = Path(__file__).resolve().parent.parent / "profile"
 ALWAYS = ("quality.natural_ending", "sentiment.overall")
@@ -38,8 +37,11 @@ def profile_data(name_or_path: str) -> dict[str, Any]:
     path = Path(name_or_path)
     if not path.suffix:
         path = _BUNDLED / f"{name_or_path}.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not isinstance(data, dict) or not isinstance(data.get("fields"), dict):
+    try:
+        data = load_yaml_mapping(path)
+    except YamlError as exc:
+        raise SpecError(str(exc)) from None
+    if not isinstance(data.get("fields"), dict):
         raise SpecError(f"{path}: a profile with a fields: section is needed")
     return data
 

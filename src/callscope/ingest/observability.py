@@ -25,12 +25,12 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio.to_thread
 import orjson
 import structlog
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import Response
 from google.protobuf.message import DecodeError
 from google.rpc import code_pb2, error_details_pb2, status_pb2  # type: ignore[import-untyped]
@@ -49,6 +49,7 @@ from callscope.contract.errors import RecordError
 from callscope.contract.session_report import record_from_recording
 from callscope.ingest import metrics, otlp
 from callscope.ingest.body import BodyError, content_encoding, read_capped
+from callscope.ingest.service import ClientError, IngestService, service
 from callscope.queue.base import EnqueueOutcome, EnqueueResult
 from callscope.store.telemetry import Recording, TelemetryStore, telemetry_path
 
@@ -58,9 +59,7 @@ MAX_RECORDING_BYTES = 256 * 1024 * 1024  # an hour of Opus audio is ~30 MB
 MAX_OTLP_BYTES = 32 * 1024 * 1024
 _PROTOBUF = "application/x-protobuf"
 
-Prepare = Callable[[Any, str, str | None], Any]
-Enqueue = Callable[[Sequence[Any]], Awaitable[list[EnqueueResult]]]
-Seen = Callable[[Sequence[EnqueueResult]], Awaitable[None]]
+Service = Annotated[IngestService, Depends(service)]
 
 
 class ObservabilityError(Exception):
@@ -167,28 +166,44 @@ def _decode_recording(
     return header_bytes, header_fields(header), chat_bytes, chat
 
 
-def create_observability_router(
-    settings: Settings, *, prepare: Prepare, enqueue: Enqueue, seen: Seen
-) -> APIRouter:
-    """The ``/observability/*`` routes; ``prepare``/``enqueue``/``seen`` are the ingest's own
-    record path (validation and canonical payload, group-committed enqueue, arrival note)."""
+def create_observability_router(settings: Settings) -> APIRouter:
+    """The ``/observability/*`` routes, feeding records into the ingest's own record path
+    (:class:`~callscope.ingest.service.IngestService`: validation, group commit, arrivals)."""
+    receiver = _Receiver(settings)
     router = APIRouter()
-    state: dict[str, Any] = {"telemetry": None, "raw": None}
+    router.add_api_route("/observability/recordings/v0", receiver.recording, methods=["POST"])
+    for kind, parse in (("traces", otlp.spans), ("logs", otlp.logs), ("metrics", otlp.metrics)):
+        router.add_api_route(
+            f"/observability/{kind}/otlp/v0",
+            receiver.otlp_endpoint(kind, parse),
+            methods=["POST"],
+            name=f"otlp_{kind}",
+        )
+    return router
 
-    def telemetry() -> TelemetryStore:
-        if state["telemetry"] is None:
-            state["telemetry"] = TelemetryStore(telemetry_path(settings.data_dir))
-        store: TelemetryStore = state["telemetry"]
-        return store
 
-    def raw_store() -> Any:
-        if state["raw"] is None:
+class _Receiver:
+    """The telemetry store and raw store of one app, opened on first use."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._telemetry: TelemetryStore | None = None
+        self._raw: Any = None
+
+    def telemetry(self) -> TelemetryStore:
+        if self._telemetry is None:
+            self._telemetry = TelemetryStore(telemetry_path(self.settings.data_dir))
+        return self._telemetry
+
+    def raw_store(self) -> Any:
+        if self._raw is None:
             from callscope.store.raw import open_raw_store
 
-            state["raw"] = open_raw_store(settings.resolved_raw_url())
-        return state["raw"]
+            self._raw = open_raw_store(self.settings.resolved_raw_url())
+        return self._raw
 
-    def authorize(request: Request) -> None:
+    def authorize(self, request: Request) -> None:
+        settings = self.settings
         if not settings.livekit_api_key or not settings.livekit_api_secret:
             raise ObservabilityError(
                 404,
@@ -202,57 +217,15 @@ def create_observability_router(
             settings.livekit_api_secret,
         )
 
-    async def read(request: Request, cap: int) -> bytes:
+    async def recording(self, request: Request, svc: Service) -> Response:
         try:
-            return await read_capped(
-                request.stream(),
-                cap=cap,
-                encoding=content_encoding(request.headers.get("content-encoding")),
-                content_length=request.headers.get("content-length"),
-            )
-        except BodyError as exc:
-            raise ObservabilityError(exc.status, exc.reason, exc.message) from None
-
-    async def queue_record(record: dict[str, Any], source: str) -> EnqueueResult:
-        try:
-            prepared = prepare(record, source, None)
-        except RecordError as exc:
-            raise ObservabilityError(422, exc.reason, exc.message) from None
-        try:
-            (result,) = await enqueue([prepared])
-        except Exception as exc:  # the ingest's own 503 (queue unavailable / error)
-            status = int(getattr(exc, "status", 503))
-            raise ObservabilityError(
-                status,
-                str(getattr(exc, "reason", "queue_unavailable")),
-                str(getattr(exc, "message", exc)),
-                retry_after=getattr(exc, "retry_after", None) or 5,
-            ) from None
-        await seen([result])
-        if result.outcome is EnqueueOutcome.DUPLICATE:
-            metrics.record_duplicate("livekit_recording")
-        else:
-            metrics.record_accepted("livekit_recording")
-        return result
-
-    def build(rec: Recording, audio: Mapping[str, Any] | None = None) -> dict[str, Any]:
-        header = header_fields(MetricsRecordingHeader.FromString(rec.header))
-        chat = orjson.loads(rec.chat_history) if rec.chat_history else None
-        if audio is None and rec.audio_key:
-            audio = {"key": rec.audio_key, "content_type": "audio/ogg"}
-        extra = telemetry().annotations(rec.job_id)
-        return record_from_recording(header, chat, annotations=extra, audio=audio)
-
-    @router.post("/observability/recordings/v0")
-    async def recording(request: Request) -> Response:
-        try:
-            authorize(request)
+            self.authorize(request)
             if not (request.headers.get("content-type") or "").startswith("multipart/form-data"):
                 raise ObservabilityError(415, "unsupported_media_type", "send multipart/form-data")
-            body = await read(request, MAX_RECORDING_BYTES)
+            body = await _read(request, MAX_RECORDING_BYTES)
             parts = await _parts(request, body)
             header_bytes, header, chat_bytes, chat = _decode_recording(parts)
-            result = await _store_and_queue(header_bytes, header, chat_bytes, chat, parts)
+            result = await self._store_and_queue(svc, header_bytes, header, chat_bytes, chat, parts)
         except ObservabilityError as exc:
             metrics.record_rejected(f"livekit_{exc.reason}")
             return _failed(exc)
@@ -270,6 +243,8 @@ def create_observability_router(
         )
 
     async def _store_and_queue(
+        self,
+        svc: IngestService,
         header_bytes: bytes,
         header: dict[str, Any],
         chat_bytes: bytes | None,
@@ -277,7 +252,7 @@ def create_observability_router(
         parts: Mapping[str, tuple[str, bytes]],
     ) -> EnqueueResult:
         job_id = str(header.get("job_id") or "")
-        tel = telemetry()
+        tel = self.telemetry()
         extra = await anyio.to_thread.run_sync(tel.annotations, job_id)
         try:
             record = record_from_recording(header, chat, annotations=extra)
@@ -290,7 +265,9 @@ def create_observability_router(
         audio = parts.get("audio")
         if audio and audio[1]:
             day = datetime.fromisoformat(str(record["started_at"]).replace("Z", "+00:00"))
-            key = await anyio.to_thread.run_sync(raw_store().put_audio, session_id, day, audio[1])
+            key = await anyio.to_thread.run_sync(
+                self.raw_store().put_audio, session_id, day, audio[1]
+            )
             audio_meta = {"key": key, "content_type": "audio/ogg"}
             record = record_from_recording(header, chat, annotations=extra, audio=audio_meta)
         rec = Recording(
@@ -302,50 +279,61 @@ def create_observability_router(
             audio_key=audio_meta["key"] if audio_meta else None,
         )
         await anyio.to_thread.run_sync(tel.put_recording, rec)
-        return await queue_record(record, "livekit recording")
+        return await _queue_record(svc, record, "livekit recording")
 
-    async def requeue(job_ids: set[str]) -> None:
+    def build(self, rec: Recording) -> dict[str, Any]:
+        """The job's record rebuilt from its stored recording and its latest annotations."""
+        header = header_fields(MetricsRecordingHeader.FromString(rec.header))
+        chat = orjson.loads(rec.chat_history) if rec.chat_history else None
+        audio = {"key": rec.audio_key, "content_type": "audio/ogg"} if rec.audio_key else None
+        extra = self.telemetry().annotations(rec.job_id)
+        return record_from_recording(header, chat, annotations=extra, audio=audio)
+
+    async def requeue(self, svc: IngestService, job_ids: set[str]) -> None:
         """Records whose job got evaluations/outcome/metrics after its recording arrived."""
         for job_id in sorted(j for j in job_ids if j):
-            rec = await anyio.to_thread.run_sync(telemetry().recording, job_id)
+            rec = await anyio.to_thread.run_sync(self.telemetry().recording, job_id)
             if rec is None:
                 continue  # the recording has not arrived yet: it will merge these itself
-            record = await anyio.to_thread.run_sync(build, rec)
-            await queue_record(record, "livekit telemetry")
+            record = await anyio.to_thread.run_sync(self.build, rec)
+            await _queue_record(svc, record, "livekit telemetry")
 
-    def otlp_route(path: str, parse: Callable[[bytes], Sequence[Any]], kind: str) -> None:
+    def otlp_endpoint(
+        self, kind: str, parse: Callable[[bytes], Sequence[Any]]
+    ) -> Callable[[Request, IngestService], Awaitable[Response]]:
         ok = {
             "traces": ExportTraceServiceResponse,
             "logs": ExportLogsServiceResponse,
             "metrics": ExportMetricsServiceResponse,
         }[kind]().SerializeToString()
 
-        @router.post(path, name=f"otlp_{kind}")
-        async def export(request: Request) -> Response:
+        async def export(request: Request, svc: Service) -> Response:
             started = time.perf_counter()
             try:
-                authorize(request)
+                self.authorize(request)
                 media = (request.headers.get("content-type") or "").split(";")[0].strip()
                 if media not in ("application/x-protobuf", "application/protobuf"):
                     raise ObservabilityError(
                         415, "unsupported_media_type", "send OTLP as application/x-protobuf"
                     )
-                body = await read(request, MAX_OTLP_BYTES)
+                body = await _read(request, MAX_OTLP_BYTES)
                 try:
                     rows = parse(body)
                 except otlp.OtlpError as exc:
                     raise ObservabilityError(400, "bad_otlp", str(exc)) from None
-                await anyio.to_thread.run_sync(_write, kind, rows)
+                await anyio.to_thread.run_sync(self._write, kind, rows)
                 if kind in ("logs", "metrics"):
-                    await requeue(_jobs_to_merge(kind, rows))
+                    await self.requeue(svc, _jobs_to_merge(kind, rows))
             except ObservabilityError as exc:
                 metrics.record_rejected(f"otlp_{exc.reason}")
                 return status_response(exc)
             log.debug("otlp.received", kind=kind, n=len(rows), s=time.perf_counter() - started)
             return Response(ok, media_type=_PROTOBUF)
 
-    def _write(kind: str, rows: Sequence[Any]) -> None:
-        tel = telemetry()
+        return export
+
+    def _write(self, kind: str, rows: Sequence[Any]) -> None:
+        tel = self.telemetry()
         if kind == "traces":
             tel.add_spans(rows)
         elif kind == "logs":
@@ -353,10 +341,36 @@ def create_observability_router(
         else:
             tel.add_metrics(rows)
 
-    otlp_route("/observability/traces/otlp/v0", otlp.spans, "traces")
-    otlp_route("/observability/logs/otlp/v0", otlp.logs, "logs")
-    otlp_route("/observability/metrics/otlp/v0", otlp.metrics, "metrics")
-    return router
+
+async def _read(request: Request, cap: int) -> bytes:
+    try:
+        return await read_capped(
+            request.stream(),
+            cap=cap,
+            encoding=content_encoding(request.headers.get("content-encoding")),
+            content_length=request.headers.get("content-length"),
+        )
+    except BodyError as exc:
+        raise ObservabilityError(exc.status, exc.reason, exc.message) from None
+
+
+async def _queue_record(svc: IngestService, record: dict[str, Any], source: str) -> EnqueueResult:
+    try:
+        prepared = svc.prepare(record, source, None)
+    except RecordError as exc:
+        raise ObservabilityError(422, exc.reason, exc.message) from None
+    try:
+        (result,) = await svc.enqueue([prepared])
+    except ClientError as exc:  # the ingest's own 503 (queue unavailable / error)
+        raise ObservabilityError(
+            exc.status, exc.reason, exc.message, retry_after=exc.retry_after or 5
+        ) from None
+    await svc.seen([result])
+    if result.outcome is EnqueueOutcome.DUPLICATE:
+        metrics.record_duplicate("livekit_recording")
+    else:
+        metrics.record_accepted("livekit_recording")
+    return result
 
 
 def _jobs_to_merge(kind: str, rows: Sequence[Any]) -> set[str]:

@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from callscope.sinks.field_map import (
@@ -22,6 +21,7 @@ from callscope.sinks.field_map import (
     FieldRule,
     merged,
 )
+from callscope.yamlfile import YamlError, load_yaml_mapping
 
 
 class SinkConfigError(Exception):
@@ -353,11 +353,9 @@ def load_sinks_config(path: str | Path | None) -> SinksConfig:
     if not p.is_file():
         raise SinkConfigError(f"{p}: config file not found")
     try:
-        loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise SinkConfigError(f"{p}: not valid YAML: {str(exc).splitlines()[0]}") from None
-    if not isinstance(loaded, dict):
-        raise SinkConfigError(f"{p}: a config file is a YAML mapping")
+        loaded = load_yaml_mapping(p, empty_ok=True)
+    except YamlError as exc:
+        raise SinkConfigError(str(exc)) from None
     section = loaded.get("sinks")
     if section is not None and not isinstance(section, dict):
         raise SinkConfigError(f"{p}: sinks: must be a mapping")
