@@ -56,3 +56,17 @@ def test_another_business_gets_its_own_columns() -> None:
         if r["signals"].get("service_type")  # type: ignore[union-attr]
     }
     assert shown and all(label in text for label in shown)
+
+
+def test_cli_table_for_another_profile(tmp_path: Path) -> None:
+    from tests.spine.test_cli import run
+
+    profile = load_profile("home_services")
+    calls = tmp_path / "calls.jsonl"
+    calls.write_text(
+        "\n".join(json.dumps(generate_record(i, seed=5, profile=profile)) for i in range(5))
+    )
+    proc = run("--profile", "home_services", "analyze", str(calls), "--format", "table")
+    assert proc.returncode == 0, proc.stderr
+    assert "Service" in proc.stdout and "Urgency" in proc.stdout
+    assert "Team" not in proc.stdout

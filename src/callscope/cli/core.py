@@ -152,7 +152,9 @@ def analyze(
         else:
             rows.append(outcome.result)
     if fmt == "table":
-        _print_analysis_table(rows)
+        from callscope.cli.analysis_table import analysis_table
+
+        out.print(analysis_table(rows, prof))
     sys.stdout.flush()
     raise typer.Exit(1 if failures else 0)
 
@@ -403,37 +405,3 @@ def _fmt(value: Any) -> str:
 
 def _print_counts(what: str, counts: dict[str, int]) -> None:
     err.print(f"{what}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
-
-
-def _print_analysis_table(rows: list[dict[str, Any]]) -> None:
-    table = Table(title="callscope analyze")
-    for col in (
-        "session",
-        "tier",
-        "score",
-        "team",
-        "volume",
-        "integrations",
-        "competitors",
-        "objections",
-        "meeting",
-        "sentiment",
-        "p95 ms",
-    ):
-        table.add_column(col)
-    for r in rows:
-        s, lead, perf = r["sales"], r["lead"], r["performance"].get("e2e_latency_ms") or {}
-        table.add_row(
-            r["session_id"],
-            lead["tier"],
-            str(lead["score"]),
-            _fmt(s["team_size"]),
-            _fmt(s["monthly_volume"]),
-            ",".join(s["integrations"]) or "-",
-            ",".join(s["competitors"]) or "-",
-            ",".join(s["objections"]) or "-",
-            "yes" if r["tools"]["meeting_booked"] else "no",
-            r["sentiment"]["overall"],
-            _fmt(perf.get("p95")),
-        )
-    out.print(table)
