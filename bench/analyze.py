@@ -160,7 +160,7 @@ def main() -> None:
         "seconds": opts.seconds,
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
-        "analyzers": _REGISTRY.versions(),
+        "analyzers": _REGISTRY.versions(profile),
         "baseline_sessions_per_s": round(rows[0][1], 1),
         "single_process_sessions_per_s": round(rows[1][1], 1),
         "parallel_sessions_per_s": round(rows[2][1], 1),

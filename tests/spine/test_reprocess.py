@@ -37,6 +37,7 @@ def test_new_analyzer_version_is_added_beside_the_old(
     assert (stats.seen, stats.reprocessed, stats.skipped_current) == (5, 0, 5)
 
     old = registry.get("summary")
+    old_derived = registry.versions(profile)["summary"]  # VERSION+digest of code and profile
     monkeypatch.setitem(
         registry._analyzers,
         "summary",
@@ -50,7 +51,10 @@ def test_new_analyzer_version_is_added_beside_the_old(
         "GROUP BY analyzer_version ORDER BY analyzer_version",
         ("summary",),
     )
-    assert [(v["analyzer_version"], v["n"]) for v in versions] == [(old.version, 5), ("9.0.0", 5)]
+    assert [(v["analyzer_version"], v["n"]) for v in versions] == [
+        (old_derived, 5),
+        (f"9.0.0+{old_derived.split('+')[1]}", 5),  # same code and profile, new VERSION
+    ]
     assert store.count("sessions") == 5
     monkeypatch.setattr(registry, "_order", None)
     store.close()

@@ -62,7 +62,7 @@ def reprocess(
     on_batch: Callable[[int], None] | None = None,
 ) -> ReprocessStats:
     stats = ReprocessStats()
-    current = registry.versions()
+    current = registry.versions(profile)
     stored = store.analyzer_versions() if only_changed else {}
     pipeline = Pipeline(store, profile, registry=registry, alerts=False)
     batch: list[Message] = []

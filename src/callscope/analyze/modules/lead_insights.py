@@ -125,10 +125,20 @@ def _model() -> LeadModel | None:
     return load_lead_model(path) if path else None
 
 
+def _model_salt() -> str:
+    """The learned model's version is part of this analyzer's (a new model re-runs it)."""
+    try:
+        model = _model()
+    except ValueError as exc:  # the analyzer itself reports it, as its error
+        return f"unloadable: {exc}"
+    return model.version if model is not None else ""
+
+
 @registry.register(
     "lead_insights",
     VERSION,
     requires=("sales", "lead", "quality", "insights", "tools", "sentiment"),
+    salt=_model_salt,
 )
 def analyze_lead_insights(
     view: CallView, profile: Profile, upstream: Mapping[str, Result]

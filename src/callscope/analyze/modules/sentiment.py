@@ -658,9 +658,11 @@ def label(score: float) -> str:
     return "neutral"
 
 
-# Product, tool and industry names from the profile that hold a word VADER scores ("Better
-# Proposals", "Microsoft Dynamics", "animal rescue"): names, not feelings. Built once per profile.
-_VOCAB_SECTIONS = ("competitors", "integrations", "current_tool", "industry", "use_case")
+# Names from the profile that hold a word VADER scores (a product or tool called "Better ...",
+# a trade "... rescue"): names, not feelings. The fields whose values are names are those the
+# name-reading strategies read (products, tools in use, the caller's trade, the job); a field
+# read for hurdles or urgency carries feeling and stays scored. Built once per profile.
+_NAME_READERS = ("brands", "current_tool", "identity", "job")
 _name_patterns: dict[int, tuple[Profile, re.Pattern[str] | None]] = {}
 
 
@@ -670,9 +672,10 @@ def vocabulary_names(profile: Profile) -> re.Pattern[str] | None:
         return cached[1]
     names = {
         synonym.lower()
-        for section in _VOCAB_SECTIONS
-        for synonyms in getattr(profile.signals, section).values()
-        for synonym in synonyms
+        for reader in _NAME_READERS
+        for field in profile.fields_read_by(reader)
+        for value in profile.fields[field].values.values()
+        for synonym in value.phrases()
         if not _SCORED.isdisjoint(synonym.lower().split())
     }
     pattern = (
