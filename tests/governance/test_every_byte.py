@@ -119,3 +119,47 @@ def test_retention_and_forget_leave_no_byte_of_the_person(tmp_path: Path) -> Non
         f"\nscanned {after.files} files, {after.bytes_raw} bytes raw + "
         f"{after.bytes_decoded} decoded; retention + forget {took:.2f}s"
     )
+
+
+def test_retention_ages_out_telemetry_and_audio(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from callscope.governance.audit import AuditLog
+    from callscope.governance.clock import Clock
+    from callscope.governance.retention import run_retention
+    from callscope.profile.model import Retention
+    from callscope.store import open_store
+    from callscope.store.archive import open_archive
+    from callscope.store.raw import open_raw
+    from callscope.store.telemetry import TelemetryStore, telemetry_path
+
+    data = tmp_path / "data"
+    _ingest(tmp_path, data)
+    tel = TelemetryStore(telemetry_path(data))
+    raw = open_raw(str(data / "raw"))
+    assert list(raw.audio()) and tel.rows("spans")
+    store = open_store(f"duckdb:///{data / 'warehouse.duckdb'}")
+    audit = AuditLog(data / "audit" / "audit.jsonl")
+    kwargs: dict[str, Any] = {
+        "archive": open_archive(str(data / "archive")),
+        "audit": audit,
+        "raw": raw,
+        "telemetry": tel,
+    }
+    try:
+        # 40 days on: past the PII period only. Text is redacted, the audio goes.
+        soon = Clock.fixed(datetime.now(UTC) + timedelta(days=40))
+        report = run_retention(store, Retention(), clock=soon, **kwargs)
+        assert report.audio_deleted == 1 and report.telemetry_redacted > 0
+        assert not list(raw.audio()) and tel.rows("spans")
+        blob = telemetry_path(data).read_bytes()
+        assert b"hillcountryhomes" not in blob.lower() and b"lk.pii.user_input" in blob
+        # 100 days on: past the transcripts period. Recordings, spans and logs go.
+        later = Clock.fixed(datetime.now(UTC) + timedelta(days=100))
+        report = run_retention(store, Retention(), clock=later, **kwargs)
+        assert report.telemetry_deleted > 0
+        assert not tel.rows("spans") and not tel.rows("logs") and not tel.rows("recordings")
+        assert b"lk.pii.user_input" not in telemetry_path(data).read_bytes()
+    finally:
+        store.close()
+        tel.close()
