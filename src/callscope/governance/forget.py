@@ -270,6 +270,7 @@ def forget(
             lambda sid, payload: (
                 sid in own or subject.mentioned_in(payload.decode("utf-8", "replace"))
             ),
+            tombstones=sorted(own | subject.emails | subject.identities),
         )
         report.queue_messages, report.queue_note = purged.session_ids, purged.note
     # destinations that received the person (the sinks process drains it)
