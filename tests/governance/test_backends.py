@@ -316,3 +316,42 @@ def test_replay_forget_and_retention_are_audited_and_tampering_is_caught(
     log.path.write_text("\n".join(lines) + "\n")
     code, output = _cli(tmp_path, ["audit", "verify"])
     assert code == 1 and "TAMPERED" in output and "entry 1 was edited" in output, output
+
+
+def test_sqs_message_held_by_a_worker_during_forget_is_dropped_when_delivered_again(
+    moto_endpoint: str, duck: Store, tmp_path: Path
+) -> None:
+    import time
+
+    from callscope.queue.sqs import SqsQueue
+
+    q = SqsQueue.create(
+        f"g{uuid.uuid4().hex[:8]}", endpoint_url=moto_endpoint, dedup_path=tmp_path / "d.db"
+    )
+    try:
+        q.enqueue("p-held", _person_payload("p-held"))
+        q.enqueue("other", json.dumps({"participant": {"email": "x@else.com"}}).encode())
+        # a worker holds the person's message while forget scans: the scan cannot see it
+        held = [m for m in q.lease(10, visibility_timeout=2) if m.session_id == "p-held"]
+        assert held
+        report = forget(
+            EMAIL,
+            store=duck,
+            raw=None,
+            archive=None,
+            queue=q,
+            outbox=tmp_path / "outbox.jsonl",
+            audit=AuditLog(tmp_path / "audit.jsonl"),
+        )
+        assert "in flight" in report.queue_note
+        tombstones = (tmp_path / "d.db").read_bytes()
+        assert EMAIL.encode() not in tombstones.lower()  # digests only
+        time.sleep(2.5)  # the worker died: its lease runs out and SQS delivers it again
+        q.enqueue("p-new", _person_payload("p-new"))  # they call again after the forget
+        delivered = set()
+        for _ in range(5):
+            delivered |= {m.session_id for m in q.lease(10)}
+        assert delivered == {"other", "p-new"}
+        assert q.stats().ready == 0 and q.stats().dead == 0  # dropped, not parked
+    finally:
+        q.close()

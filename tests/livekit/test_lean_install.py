@@ -142,3 +142,63 @@ def test_base_wheel_is_the_collector_and_runs_a_real_agent_session(tmp_path: Pat
         "unleash_search_knowledge",
         "book_sales_meeting",
     }
+
+
+def test_server_extra_in_a_fresh_venv_runs_the_whole_pipeline(tmp_path: Path) -> None:
+    """``pip install 'callscope[server]'`` from the configured index alone, then ingest ->
+    queue -> worker -> warehouse with the installed commands (nothing of this tree)."""
+    import os
+    import time
+
+    import httpx
+    from tests.governance.conftest import DEV
+    from tests.reliability.procs import free_port
+
+    wheels = tmp_path / "wheels"
+    _run([*PIP, "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(ROOT)])
+    (wheel,) = wheels.glob("callscope-*.whl")
+    venv = tmp_path / "server-venv"
+    _run([sys.executable, "-m", "venv", "--without-pip", str(venv)])
+    _pip_install(venv, f"{wheel}[server]")
+    cli = str(venv / "bin" / "callscope")
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "HOME": str(tmp_path),
+        "CALLSCOPE_DATA_DIR": str(tmp_path / "data"),
+        "CALLSCOPE_INGEST_TOKEN": "load:lean-token",
+    }
+    port = free_port()
+    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115
+    serve = subprocess.Popen(
+        [cli, "serve", "--no-dashboard", "--port", str(port)], env=env, stdout=log, stderr=log
+    )
+    log.close()
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        record = json.loads((DEV / "dev_003.json").read_text())["record"]
+        resp = httpx.post(
+            f"{url}/v1/sessions", json=record, headers={"Authorization": "Bearer lean-token"}
+        )
+        assert resp.status_code == 202, resp.text
+    finally:
+        serve.terminate()
+        serve.wait(timeout=20)
+    worked = subprocess.run(
+        [cli, "worker", "--once"], env=env, capture_output=True, text=True, timeout=180
+    )
+    said = worked.stdout + worked.stderr
+    assert worked.returncode == 0 and "processed 1 sessions" in said and "dead-lettered 0" in said
+    where = subprocess.run(
+        [str(venv / "bin" / "python"), "-I", "-c", "import callscope; print(callscope.__file__)"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert where.stdout.startswith(str(venv))

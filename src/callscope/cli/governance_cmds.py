@@ -72,6 +72,14 @@ def _open_queue_for_forget(cfg: Any) -> Any:
         raise typer.Exit(2) from None
 
 
+def _open_telemetry(data_dir: Path) -> Any:
+    """The LiveKit telemetry store, or None when no observability upload ever arrived."""
+    from callscope.store.telemetry import TelemetryStore, telemetry_path
+
+    path = telemetry_path(data_dir)
+    return TelemetryStore(path) if path.exists() else None
+
+
 def _compact(queue: Any, store: Any) -> list[str]:
     """Deleted rows must leave the files too: compact the queue now (it is still open)."""
     from callscope.governance.compact import compact_queue
@@ -135,6 +143,7 @@ def retention_run(
                 highlight=False,
             )
             return
+    telemetry = _open_telemetry(cfg.data_dir)
     try:
         report = run_retention(
             store,
@@ -144,12 +153,20 @@ def retention_run(
             dry_run=dry_run,
             actor=_actor(),
             raw=raw,
+            telemetry=telemetry,
         )
     except (StoreError, AuditError, OSError) as exc:
         fail_line(exc)
         raise typer.Exit(1) from None
     finally:
         store.close()
+        if telemetry is not None:
+            telemetry.close()
+    if report.changed and not dry_run:
+        # Redacted and deleted rows must leave the file's free blocks too.
+        compacted = _compact_warehouse(store)
+        if compacted:
+            out.print(f"  compacted: {', '.join(compacted)}", highlight=False)
     for line in report.lines():
         out.print(line, highlight=False)
 
@@ -183,11 +200,13 @@ def forget(
         fail_line(exc)
         raise typer.Exit(2) from None
     queue = None
+    telemetry = None
     compacted: list[str] = []
     try:
         raw = _open_location("raw store", cfg.resolved_raw_url(), create=False)
         archive = _open_location("archive", cfg.resolved_archive_url(), create=False)
         queue = _open_queue_for_forget(cfg)
+        telemetry = _open_telemetry(cfg.data_dir)
         report = forget_fn(
             subject if len(given) > 1 or phone else given[0],
             store=store,
@@ -197,6 +216,7 @@ def forget(
             outbox=cfg.data_dir / "governance" / "forget_outbox.jsonl",
             audit=_audit(cfg.data_dir),
             actor=_actor(),
+            telemetry=telemetry,
         )
         compacted = _compact(queue, store)
     except ForgetError as exc:
@@ -212,6 +232,8 @@ def forget(
         store.close()
         if queue is not None:
             queue.close()
+        if telemetry is not None:
+            telemetry.close()
     compacted += _compact_warehouse(store)
     for line in report.lines():
         out.print(line, highlight=False)

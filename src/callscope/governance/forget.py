@@ -26,6 +26,7 @@ from callscope.governance.clock import SYSTEM, Clock
 from callscope.governance.queue_purge import can_purge, purge_queue
 from callscope.governance.scrub import (
     ScrubReport,
+    delete_outcomes,
     delete_own,
     forget_in_archive,
     forget_in_raw,
@@ -34,12 +35,19 @@ from callscope.governance.scrub import (
     scan_raw,
     scrub_warehouse,
     session_hashes,
+    warehouse_mentions,
 )
 from callscope.governance.subject import Subject
+from callscope.governance.telemetry import (
+    TelemetryChange,
+    forget_audio_keys,
+    forget_in_telemetry,
+)
 from callscope.sinks.erasure import queue_forget
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
+from callscope.store.telemetry import TelemetryStore
 
 
 class ForgetError(Exception):
@@ -66,6 +74,9 @@ class ForgetReport:
     archive_scrubbed: int = 0
     rows_scrubbed: dict[str, int] = field(default_factory=dict)
     mentioning_sessions: int = 0
+    telemetry_rows: int = 0
+    telemetry_scrubbed: int = 0
+    audio_files: list[str] = field(default_factory=list)
 
     @property
     def removed_anything(self) -> bool:
@@ -77,6 +88,9 @@ class ForgetReport:
             or self.raw_rewritten
             or self.archive_scrubbed
             or self.rows_scrubbed
+            or self.telemetry_rows
+            or self.telemetry_scrubbed
+            or self.audio_files
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -95,6 +109,9 @@ class ForgetReport:
             "archive_scrubbed": self.archive_scrubbed,
             "rows_scrubbed": self.rows_scrubbed,
             "mentioning_sessions": self.mentioning_sessions,
+            "telemetry_rows": self.telemetry_rows,
+            "telemetry_scrubbed": self.telemetry_scrubbed,
+            "audio_files": len(self.audio_files),
         }
 
     def lines(self) -> list[str]:
@@ -108,6 +125,10 @@ class ForgetReport:
         out.append(f"  raw files: {len(self.raw_files)}")
         out.append(f"  archive: {self.archive_rows} rows in {len(self.archive_files)} files")
         out.append(f"  queue messages: {len(self.queue_messages)}")
+        out.append(
+            f"  telemetry: {self.telemetry_rows} rows deleted, {self.telemetry_scrubbed} "
+            f"scrubbed; audio recordings deleted: {len(self.audio_files)}"
+        )
         out.append(
             f"  other people's calls mentioning them: {self.mentioning_sessions} "
             f"(rows scrubbed {sum(self.rows_scrubbed.values())}, raw records rewritten "
@@ -185,6 +206,31 @@ def _check_ready(store: Store, queue: object | None) -> None:
         raise ForgetError(f"forget: store {store.url} is not reachable; nothing was deleted")
 
 
+def _forget_audio(
+    raw: RawStore | None,
+    telemetry: TelemetryStore | None,
+    tel: TelemetryChange | None,
+    store: Store,
+    subject: Subject,
+    own: set[str],
+    found: ScrubReport,
+    report: ForgetReport,
+) -> None:
+    """The audio of their calls and of calls that mention them: a recording cannot be
+    redacted. Done while the warehouse still shows which calls those are (a rerun of a
+    stopped forget finds them again)."""
+    if raw is None:
+        return
+    mentioning = (
+        (warehouse_mentions(store, subject) - own)
+        | found.mentioning_sessions
+        | (tel.mentioning_sessions if tel else set())
+    )
+    report.audio_files = raw.delete_audio_of(own | mentioning)
+    if telemetry is not None:
+        forget_audio_keys(telemetry, set(report.audio_files))
+
+
 def forget(
     who: str | Subject,
     *,
@@ -197,6 +243,7 @@ def forget(
     actor: str = "cli",
     clock: Clock = SYSTEM,
     refresh_dashboard: bool = True,
+    telemetry: TelemetryStore | None = None,
 ) -> ForgetReport:
     subject = subject_for(who) if isinstance(who, str) else who
     label = (
@@ -216,19 +263,25 @@ def forget(
         forget_in_raw(raw, subject, own, found)
     if archive is not None:
         forget_in_archive(archive, subject, own, found)
+    tel = forget_in_telemetry(telemetry, subject, own) if telemetry is not None else None
     if queue is not None:
         purged = purge_queue(
             queue,
             lambda sid, payload: (
                 sid in own or subject.mentioned_in(payload.decode("utf-8", "replace"))
             ),
+            tombstones=sorted(own | subject.emails | subject.identities),
         )
         report.queue_messages, report.queue_note = purged.session_ids, purged.note
     # destinations that received the person (the sinks process drains it)
     queue_forget(store, label, own)
-    # Scrub others' calls before deleting the person's own, whose rows name them too.
+    _forget_audio(raw, telemetry, tel, store, subject, own, found, report)
+    # Their own calls go first, so what still mentions them is someone else's call.
     delete_own(store, own, found)
+    delete_outcomes(store, subject, found)
     scrub_warehouse(store, subject, found)
+    if telemetry is not None:
+        telemetry.compact()  # deleted rows leave no bytes in the file's free pages
     report.session_ids = sorted(own)
     report.table_rows = dict(found.rows_deleted)
     report.raw_files = sorted(found.raw_deleted)
@@ -237,7 +290,12 @@ def forget(
     report.archive_scrubbed = found.archive_scrubbed
     report.archive_files = sorted(found.archive_files)
     report.rows_scrubbed = dict(found.rows_scrubbed)
-    report.mentioning_sessions = len(found.mentioning_sessions)
+    report.mentioning_sessions = len(
+        found.mentioning_sessions | (tel.mentioning_sessions if tel else set())
+    )
+    if tel is not None:
+        report.telemetry_rows = tel.rows_deleted
+        report.telemetry_scrubbed = sum(tel.rows_rewritten.values())
     if refresh_dashboard:
         from callscope.store.rollups import refresh_rollups
 
@@ -254,7 +312,12 @@ def forget(
         "forget",
         actor=actor,
         target=report.who_hash,
-        details={k: v for k, v in report.as_dict().items() if k not in ("subject", "sessions")}
+        # Counts only: object keys and session ids may spell the person (room names).
+        details={
+            k: len(v) if isinstance(v, list) else v
+            for k, v in report.as_dict().items()
+            if k not in ("subject", "sessions")
+        }
         | {"sessions": session_hashes(report.session_ids)},
     )
     return report

@@ -23,7 +23,7 @@ import base64
 import binascii
 import gzip
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -152,13 +152,19 @@ def purge_sqs(
     return result
 
 
-def purge_queue(queue: object, predicate: Predicate) -> QueuePurge:
-    """Purge any backend; raises ``TypeError`` for one that cannot be purged."""
+def purge_queue(queue: object, predicate: Predicate, tombstones: Sequence[str] = ()) -> QueuePurge:
+    """Purge any backend; raises ``TypeError`` for one that cannot be purged.
+
+    ``tombstones`` (the person's session ids, emails, identities) are left with an SQS queue
+    *before* its scan, so a message a worker holds meanwhile is dropped when delivered again.
+    """
     if isinstance(queue, PurgeableQueue):
         return QueuePurge(session_ids=sorted(set(queue.purge(predicate))))
     from callscope.queue.sqs import SqsQueue
 
     if isinstance(queue, SqsQueue):
+        if tombstones:
+            queue.add_tombstones(list(tombstones))
         # SqsQueue exposes no client; its own is reused so endpoint, region and retries match.
         client = queue._sqs
         return purge_sqs(client, [queue.hot_url, queue.queue_url, queue.dlq_url], predicate)

@@ -25,10 +25,13 @@ from callscope.governance.audit import AuditLog
 from callscope.governance.clock import SYSTEM, Clock
 from callscope.governance.locations import archive_with_day
 from callscope.governance.redact import redact_record, redact_text, redact_value
+from callscope.governance.subject import EMAIL_DIGEST, email_digest
+from callscope.governance.telemetry import retain_telemetry
 from callscope.profile.model import Retention
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
+from callscope.store.telemetry import TelemetryStore
 
 METRICS_DAILY_DDL = (
     "CREATE TABLE IF NOT EXISTS metrics_daily (day DATE NOT NULL, metric TEXT, component TEXT, "
@@ -56,6 +59,10 @@ class RetentionReport:
     metric_rows: int = 0
     metric_days: int = 0
     rollups_refreshed: bool = False
+    redacted_outcomes: int = 0
+    telemetry_redacted: int = 0
+    telemetry_deleted: int = 0
+    audio_deleted: int = 0
 
     @property
     def changed(self) -> bool:
@@ -68,6 +75,10 @@ class RetentionReport:
             or self.redacted_raw
             or self.archived_rows
             or self.metric_rows
+            or self.redacted_outcomes
+            or self.telemetry_redacted
+            or self.telemetry_deleted
+            or self.audio_deleted
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -89,6 +100,10 @@ class RetentionReport:
             "metric_rows_aggregated": self.metric_rows,
             "metric_days": self.metric_days,
             "rollups_refreshed": self.rollups_refreshed,
+            "redacted_outcomes": self.redacted_outcomes,
+            "telemetry_redacted": self.telemetry_redacted,
+            "telemetry_deleted": self.telemetry_deleted,
+            "audio_deleted": self.audio_deleted,
         }
 
     def lines(self) -> list[str]:
@@ -98,11 +113,15 @@ class RetentionReport:
             f"  PII redaction (calls before {self.pii_cutoff.date()}): {verb} redact "
             f"{self.redacted_turns} turns, {self.redacted_tool_calls} tool calls, "
             f"{self.redacted_summaries} summaries, {self.redacted_analyses} analyses, "
-            f"{self.redacted_identities} caller emails/names, {self.redacted_raw} raw records",
+            f"{self.redacted_identities} caller emails/names, {self.redacted_raw} raw records, "
+            f"{self.redacted_outcomes} outcome emails, {self.telemetry_redacted} telemetry rows; "
+            f"{verb} delete {self.audio_deleted} audio recordings",
             f"  transcripts (calls before {self.transcripts_cutoff.date()}): {verb} archive "
             f"{self.archived_rows} turns of {len(self.archived_sessions)} calls",
             f"  metrics (before {self.metrics_cutoff.date()}): {verb} fold "
             f"{self.metric_rows} rows into {self.metric_days} daily aggregates",
+            f"  telemetry (spans, logs, recordings, metric points past their period): {verb} "
+            f"delete {self.telemetry_deleted} rows",
         ]
 
 
@@ -212,6 +231,44 @@ def _redact_analysis(store: Store, report: RetentionReport, dry_run: bool) -> No
             )
 
 
+def _redact_outcomes(store: Store, report: RetentionReport, dry_run: bool) -> None:
+    """Outcomes imported by email: after the PII period the email goes. An outcome with no
+    session link is first linked to the caller's latest call before it, so the label it
+    gives the scorer survives; one matching no call keeps only its figures."""
+    cutoff = report.pii_cutoff
+    old = "email IS NOT NULL AND COALESCE(occurred_at, imported_at) < ?"
+    found = store.fetch(f"SELECT COUNT(*) AS n FROM outcomes WHERE {old}", [cutoff])
+    report.redacted_outcomes = int(found[0]["n"] or 0)
+    if dry_run or not report.redacted_outcomes:
+        return
+    store.execute(
+        "UPDATE outcomes SET session_id = (SELECT s.session_id FROM sessions s "
+        "WHERE LOWER(s.user_email) = LOWER(outcomes.email) AND (outcomes.occurred_at IS NULL "
+        "OR s.started_at <= outcomes.occurred_at) ORDER BY s.started_at DESC LIMIT 1) "
+        f"WHERE session_id IS NULL AND {old}",
+        [cutoff],
+    )
+    store.execute(f"UPDATE outcomes SET email = NULL WHERE {old}", [cutoff])
+
+
+def _retain_telemetry(
+    telemetry: TelemetryStore | None, raw: RawStore | None, report: RetentionReport, dry_run: bool
+) -> None:
+    if telemetry is None:
+        return
+    done = retain_telemetry(
+        telemetry,
+        raw,
+        pii_before=report.pii_cutoff.timestamp(),
+        transcripts_before=report.transcripts_cutoff.timestamp(),
+        metrics_before=report.metrics_cutoff.timestamp(),
+        dry_run=dry_run,
+    )
+    report.telemetry_redacted = sum(done.rows_rewritten.values())
+    report.telemetry_deleted = done.rows_deleted
+    report.audio_deleted = len(done.audio_deleted)
+
+
 def _redact_raw(raw: RawStore | None, report: RetentionReport, dry_run: bool) -> None:
     """Original records of old calls rewritten through ``redact_record`` (same key)."""
     if raw is None:
@@ -243,6 +300,10 @@ def redacted_original(data: dict[str, Any]) -> dict[str, Any]:
     participant = out.get("participant")
     if isinstance(participant, dict):
         kept = {k: v for k, v in participant.items() if k not in ("email", "name", "metadata")}
+        email = (data.get("participant") or {}).get("email")
+        if isinstance(email, str) and email.strip():
+            # Only a digest stays, so `forget --email` still finds the call after this.
+            kept[EMAIL_DIGEST] = email_digest(email)
         out["participant"] = kept
     return out
 
@@ -303,6 +364,7 @@ def run_retention(
     actor: str = "cli",
     refresh_dashboard: bool = True,
     raw: RawStore | None = None,
+    telemetry: TelemetryStore | None = None,
 ) -> RetentionReport:
     """Apply ``retention``; ``archive`` (``open_archive(url)``) may be None for a dry run."""
     now = clock.now()
@@ -317,8 +379,10 @@ def run_retention(
         raise ValueError("retention: an archive is needed unless dry_run")
     try:
         _redact_pii(store, report, dry_run)
+        _redact_outcomes(store, report, dry_run)  # before the callers' emails go
         _redact_analysis(store, report, dry_run)
         _redact_raw(raw, report, dry_run)
+        _retain_telemetry(telemetry, raw, report, dry_run)
         _archive_transcripts(store, archive, report, dry_run)
         _fold_metrics(store, report, dry_run)
         if refresh_dashboard and not dry_run and report.changed:

@@ -20,7 +20,7 @@ import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from callscope.governance.subject import Subject
+from callscope.governance.subject import EMAIL_DIGEST, Subject, email_digest
 from callscope.store.archive import Archive
 from callscope.store.base import Store
 from callscope.store.raw import RawStore
@@ -104,6 +104,9 @@ def _record_is_theirs(data: Any, subject: Subject) -> bool:
     participant = data.get("participant") if isinstance(data, dict) else None
     if not isinstance(participant, dict):
         return False
+    digest = participant.get(EMAIL_DIGEST)
+    if isinstance(digest, str) and digest in {email_digest(e) for e in subject.emails}:
+        return True
     email = str(participant.get("email") or "").strip().lower()
     identity = str(participant.get("identity") or "").strip()
     phone_text = json.dumps(participant.get("metadata") or {})
@@ -111,7 +114,18 @@ def _record_is_theirs(data: Any, subject: Subject) -> bool:
         (email and email in subject.emails)
         or (identity and identity in subject.identities)
         or (bool(subject.phones) and subject.mentioned_in(phone_text) and not email)
+        or (not email and not participant.get("name") and _states_their_email(data, subject))
     ) is True
+
+
+def _states_their_email(record: dict[str, Any], subject: Subject) -> bool:
+    """An anonymous caller (LiveKit's upload names no participant) who gives the person's
+    email, or books with it, is taken to be that person."""
+    items = (record.get("transcript") or {}).get("items") or []
+    said = [i.get("content") for i in items if isinstance(i, dict) and i.get("role") == "user"]
+    args = [c.get("arguments") for c in record.get("tool_calls") or [] if isinstance(c, dict)]
+    text = json.dumps([said, args], ensure_ascii=False).lower()
+    return any(e in text for e in subject.emails)
 
 
 def scan_raw(raw: RawStore, subject: Subject, own: set[str]) -> set[str]:
@@ -172,19 +186,42 @@ def _text_columns(table: str) -> tuple[list[str], list[str]]:
     return text, list(spec.primary_key)
 
 
-def scrub_warehouse(store: Store, subject: Subject, report: ScrubReport) -> None:
-    """Rewrite every row of every call that mentions the person (their own are gone)."""
-    mentioning = set(report.mentioning_sessions)
-    tables = [t.name for t in TABLES if t.primary_key and t.name != "metrics"]
-    for table in tables:
+def _scrubbed_tables() -> list[str]:
+    return [t.name for t in TABLES if t.primary_key and t.name != "metrics"]
+
+
+def warehouse_mentions(
+    store: Store, subject: Subject, report: ScrubReport | None = None
+) -> set[str]:
+    """Sessions with a row that mentions the person; with ``report``, rows that belong to
+    no call (an alert naming them) are scrubbed on the way."""
+    mentioning: set[str] = set()
+    for table in _scrubbed_tables():
         for row in _rows(store, table):
             if any(subject.mentioned_in(str(v)) for v in row.values() if isinstance(v, str)):
                 sid = row.get("session_id")
                 if sid:
                     mentioning.add(str(sid))
-                else:  # an alert naming them with no call: scrubbed on its own
+                elif report is not None:
                     _scrub_row(store, table, row, subject, report)
+    return mentioning
+
+
+def delete_outcomes(store: Store, subject: Subject, report: ScrubReport) -> None:
+    """Outcomes imported by email (no session link) of the person."""
+    emails = sorted(subject.emails)
+    if not emails:
+        return
+    n = store.execute(f"DELETE FROM outcomes WHERE LOWER(email) IN ({_marks(len(emails))})", emails)
+    if n:
+        report.rows_deleted["outcomes"] = report.rows_deleted.get("outcomes", 0) + n
+
+
+def scrub_warehouse(store: Store, subject: Subject, report: ScrubReport) -> None:
+    """Rewrite every row of every call that mentions the person (their own are gone)."""
+    mentioning = set(report.mentioning_sessions) | warehouse_mentions(store, subject, report)
     report.mentioning_sessions = mentioning
+    tables = _scrubbed_tables()
     for table in tables:
         for row in _rows(store, table):
             if str(row.get("session_id")) in mentioning:

@@ -14,7 +14,9 @@ person's identifiers and name parts, is replaced.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -22,6 +24,8 @@ from typing import Any
 from callscope.governance.redact import redact_value
 
 NAME_MARK = "[REDACTED_NAME]"
+# What a raw record keeps of the caller's email after the PII period (retention).
+EMAIL_DIGEST = "email_sha256"
 ID_MARK = "[REDACTED_ID]"
 _INTRO = re.compile(
     r"\b(?:my name is|my name's|name is|this is|call me|i am|i'm)\s+"
@@ -70,6 +74,14 @@ _NOT_NAMES = frozenset(
 )
 
 
+def email_digest(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _fold(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _digits(text: str) -> str:
     return re.sub(r"\D", "", text)
 
@@ -114,6 +126,8 @@ class Subject:
                 self.names.add(name.strip())
         for text in _caller_texts(record):
             self.learn_from_text(text)
+        for name in _names_in_tool_calls(record):
+            self.names.add(name)
 
     def learn_from_text(self, text: str) -> None:
         for m in _INTRO.finditer(text):
@@ -134,7 +148,8 @@ class Subject:
         low = text.lower()
         if any(n in low for n in self.emails | {i.lower() for i in self.identities}):
             return True
-        if any(n.lower() in low for n in self.names if " " in n):
+        folded = _fold(low)
+        if any(_fold(n.lower()) in folded for n in self.names if " " in n):
             return True
         digits = _digits(text)
         return any(p in digits for p in self.phones)
@@ -163,7 +178,10 @@ class Subject:
     def _name_parts(self) -> set[str]:
         parts: set[str] = set()
         for name in self.names:
-            parts.update(p for p in name.split() if len(p) >= 3)
+            for p in name.split():
+                if len(p) >= 3:
+                    # Speech-to-text and people drop accents: "Echeverría", "Echeverria".
+                    parts.update({p, _fold(p)})
         return parts
 
 
@@ -177,3 +195,15 @@ def _caller_texts(record: Mapping[str, Any]) -> Iterable[str]:
         for piece in content if isinstance(content, list) else [content]:
             if isinstance(piece, str):
                 yield piece
+
+
+def _names_in_tool_calls(record: Mapping[str, Any]) -> Iterable[str]:
+    """Names the agent wrote into a booking or CRM tool (``customer_name``, ``name``...)."""
+    calls = record.get("tool_calls")
+    for call in calls if isinstance(calls, list) else []:
+        args = call.get("arguments") if isinstance(call, Mapping) else None
+        if not isinstance(args, Mapping):
+            continue
+        for key, value in args.items():
+            if "name" in str(key).lower() and isinstance(value, str) and len(value.strip()) >= 3:
+                yield value.strip()

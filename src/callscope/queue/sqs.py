@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import math
 import os
 import re
@@ -44,6 +45,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import boto3
 import botocore.exceptions
+import orjson
 from botocore.config import Config
 
 from callscope.queue._common import check_item, check_lease_args
@@ -85,7 +87,37 @@ CREATE TABLE IF NOT EXISTS sessions (
     done_revision INTEGER NOT NULL DEFAULT 0,
     receipt TEXT
 );
+CREATE TABLE IF NOT EXISTS tombstones (
+    digest TEXT PRIMARY KEY,
+    at REAL NOT NULL
+);
 """
+# How long a forgotten person's tombstone is kept: the longest a message sent before the
+# forget can still be delivered (14 days' retention in a work queue, 14 more in the DLQ,
+# from which `queue replay` can send it back) and a day of margin.
+TOMBSTONE_TTL_S = 2 * 1_209_600 + 86_400
+
+
+def tombstone_digest(value: str) -> str:
+    """Tombstones hold digests only: the list must not itself keep what was forgotten."""
+    return hashlib.sha256(value.strip().lower().encode("utf-8")).hexdigest()
+
+
+def _who(session_id: str, payload: bytes) -> set[str]:
+    """What a message is matched on: its session id and its participant's email/identity."""
+    found = {session_id}
+    try:
+        doc = orjson.loads(payload)
+    except orjson.JSONDecodeError:
+        return found
+    if isinstance(doc, dict) and isinstance(doc.get("record"), dict):
+        doc = doc["record"]
+    participant = doc.get("participant") if isinstance(doc, dict) else None
+    if isinstance(participant, dict):
+        for key in ("email", "identity"):
+            if isinstance(participant.get(key), str) and participant[key].strip():
+                found.add(participant[key])
+    return found
 
 
 def _encode(payload: bytes) -> tuple[str, str]:
@@ -386,6 +418,10 @@ class SqsQueue:
             except WireError as exc:
                 self._bury_foreign(url, msg, str(exc))
                 continue
+            sent = float(msg.get("Attributes", {}).get("SentTimestamp", 0)) / 1000
+            if self._tombstoned(m.session_id, m.payload, sent):
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+                continue
             body, enc = _encode(m.payload)
             if not _fits(body):
                 body, enc = (
@@ -445,6 +481,7 @@ class SqsQueue:
         self._sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
 
     def _accept(self, url: str, raw: list[dict[str, Any]]) -> list[Message]:
+        raw = self._drop_forgotten(url, raw)
         out: list[Message] = []
         stale: list[str] = []
         overdue: list[Message] = []
@@ -552,6 +589,48 @@ class SqsQueue:
                 "UPDATE sessions SET receipt = NULL WHERE session_id = ? AND receipt = ?",
                 (message.session_id, message.receipt),
             )
+
+    # -- forget ----------------------------------------------------------------------------
+
+    def add_tombstones(self, values: Sequence[str]) -> int:
+        """Session ids, emails and identities of a forgotten person: a message sent before
+        now that carries one is deleted on receipt instead of delivered (one a worker held
+        while ``forget`` scanned the queue, or one replayed from the DLQ later)."""
+        now = self._clock()
+        digests = sorted({tombstone_digest(v) for v in values if v and v.strip()})
+        with self._tx() as db:
+            db.execute("DELETE FROM tombstones WHERE at < ?", (now - TOMBSTONE_TTL_S,))
+            db.executemany(
+                "INSERT INTO tombstones (digest, at) VALUES (?, ?) "
+                "ON CONFLICT(digest) DO UPDATE SET at = excluded.at",
+                [(d, now) for d in digests],
+            )
+            for value in values:  # their dedup rows name their sessions
+                db.execute("DELETE FROM sessions WHERE session_id = ?", (value,))
+        return len(digests)
+
+    def _tombstoned(self, session_id: str, payload: bytes, sent_at: float) -> bool:
+        digests = sorted(tombstone_digest(v) for v in _who(session_id, payload))
+        marks = ",".join("?" * len(digests))
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT 1 FROM tombstones WHERE digest IN ({marks}) AND at >= ? LIMIT 1",
+                (*digests, sent_at),
+            ).fetchone()
+        return row is not None
+
+    def _drop_forgotten(self, url: str, raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Messages of forgotten people are deleted here, never handed to a worker."""
+        kept = []
+        for msg in raw:
+            sent = float(msg.get("Attributes", {}).get("SentTimestamp", 0)) / 1000
+            enq = float(_attr(msg, "enq", "0") or 0) or sent
+            payload = _decode(msg["Body"], _attr(msg, "enc", "utf8"))
+            if self._tombstoned(_attr(msg, "sid"), payload, enq):
+                self._sqs.delete_message(QueueUrl=url, ReceiptHandle=msg["ReceiptHandle"])
+            else:
+                kept.append(msg)
+        return kept
 
     # -- operations ----------------------------------------------------------------------
 

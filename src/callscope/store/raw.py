@@ -156,6 +156,31 @@ class RawStore:
                 sid = _payload_session_id(data) or sid
             yield RawObject(sid, rev, day, key, data)
 
+    def audio(self, until: date | datetime | None = None) -> Iterator[tuple[str, date, str]]:
+        """``(name, day, key)`` of every stored call audio, oldest day first (``until``
+        inclusive); ``name`` is the session id's key form (:func:`key_name`)."""
+        hi = _day(until) if until is not None else None
+        for key in self.objects.keys(""):
+            parts = key.split("/")
+            if len(parts) != 4 or not parts[3].endswith(AUDIO_SUFFIX):
+                continue
+            try:
+                day = date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                continue
+            if hi and day > hi:
+                break
+            yield parts[3][: -len(AUDIO_SUFFIX)], day, key
+
+    def delete_audio_of(self, session_ids: Iterable[str]) -> list[str]:
+        """Remove the audio of these sessions on any day; returns the keys removed."""
+        ids = set(session_ids)
+        names = {key_name(s) for s in ids} | {quote(s, safe="") for s in ids}
+        doomed = [key for name, _, key in self.audio() if name in names]
+        if doomed:
+            self.objects.delete(doomed)
+        return doomed
+
     def delete(self, session_id: str, day: date | datetime | None = None) -> int:
         """Remove every revision of a session and its audio (only that ``day`` when given,
         faster on S3)."""

@@ -26,7 +26,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,6 +82,27 @@ CREATE TABLE IF NOT EXISTS metric_points (
 );
 CREATE INDEX IF NOT EXISTS metric_points_job ON metric_points (job_id);
 """
+
+# What forget and retention read and rewrite: each table's key, its free-text columns (the
+# header is protobuf, its ``session_summary`` JSON) and its age column with the factor from
+# Unix seconds to that column's unit.
+KEYS: dict[str, tuple[str, ...]] = {
+    "recordings": ("job_id",),
+    "spans": ("trace_id", "span_id"),
+    "logs": ("id",),
+    "metric_points": ("id",),
+}
+TEXT_COLUMNS: dict[str, tuple[str, ...]] = {
+    "recordings": ("header", "chat_history", "session_id", "audio_key"),
+    "spans": ("name", "attributes"),
+    "logs": ("body", "attributes"),
+}
+AGE: dict[str, tuple[str, float]] = {
+    "recordings": ("received_at", 1.0),
+    "spans": ("start_ns", 1e9),
+    "logs": ("at_ns", 1e9),
+    "metric_points": ("at_ns", 1e9),
+}
 
 
 @dataclass(frozen=True)
@@ -255,6 +276,55 @@ class TelemetryStore:
             self._db.execute(f"DELETE FROM recordings WHERE session_id IN ({marks})", ids)
             self._db.execute("COMMIT")
             return self._db.total_changes - before
+
+    # -- governance (forget, retention) -----------------------------------------------------
+    def rows(self, table: str, before: float | None = None) -> list[dict[str, Any]]:
+        """Every row of ``table`` (keys, text columns, age), oldest first; ``before`` is a
+        Unix time: only rows older than it."""
+        keys, texts, age = KEYS[table], TEXT_COLUMNS.get(table, ()), AGE[table]
+        cols = ", ".join([*dict.fromkeys((*keys, *texts, "job_id")), f"{age[0]} AS age"])
+        where, args = ("", ()) if before is None else (f" WHERE {age[0]} < ?", (before * age[1],))
+        with self._lock:
+            cur = self._db.execute(f"SELECT {cols} FROM {table}{where} ORDER BY {age[0]}", args)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def update(self, table: str, key: Mapping[str, Any], changes: Mapping[str, Any]) -> None:
+        """Rewrite text columns of one row (scrubbed or redacted values)."""
+        sets = ", ".join(f"{c} = ?" for c in changes)
+        where = " AND ".join(f"{k} = ?" for k in key)
+        with self._lock:
+            self._db.execute(
+                f"UPDATE {table} SET {sets} WHERE {where}", [*changes.values(), *key.values()]
+            )
+
+    def delete_jobs(self, job_ids: Iterable[str]) -> int:
+        """Spans, logs, metric points and recordings of these jobs (forget)."""
+        ids = sorted(set(job_ids))
+        if not ids:
+            return 0
+        marks = ",".join("?" * len(ids))
+        with self._lock:
+            before = self._db.total_changes
+            self._db.execute("BEGIN")
+            for table in ("spans", "logs", "metric_points", "recordings"):
+                self._db.execute(f"DELETE FROM {table} WHERE job_id IN ({marks})", ids)
+            self._db.execute("COMMIT")
+            return self._db.total_changes - before
+
+    def delete_older(self, table: str, before: float) -> int:
+        """Rows of ``table`` older than the Unix time ``before`` (retention)."""
+        col, scale = AGE[table]
+        with self._lock:
+            return self._db.execute(
+                f"DELETE FROM {table} WHERE {col} < ?", (before * scale,)
+            ).rowcount
+
+    def compact(self) -> None:
+        """Deleted and rewritten rows leave the file: ``VACUUM``, then an emptied WAL."""
+        with self._lock:
+            self._db.execute("VACUUM")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     # -- reads ------------------------------------------------------------------------------
     def recording(self, job_id: str) -> Recording | None:
