@@ -1,6 +1,10 @@
 """Pipeline benchmark: analyze throughput, ingest -> worker -> DuckDB end to end, worker RSS.
 
-    python bench/pipeline.py [--n 10000] [--concurrency 2]
+    python bench/pipeline.py [--n 10000] [--concurrency 2] [--scale-n 3000]
+
+Also 1, 2 and 3 worker processes on the scale-out layout (Redis Streams + PostgreSQL, real
+servers started as in tests/fixtures; skipped with a message when they are not installed),
+with ratios vs the 1-worker run of the same invocation.
 
 Targets (issue: the spine): analyze >= 1,000 sessions/s; end to end >= 500 sessions/s;
 worker RSS < 300 MB. Figures are compared with a baseline measured in the same run (bare
@@ -11,12 +15,15 @@ shared 2-core machine are noisy. Prints a table and writes bench/results/pipelin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import orjson
 from rich.console import Console
@@ -64,6 +71,107 @@ def _rate(n: int, seconds: float) -> float:
     return n / seconds if seconds > 0 else float("inf")
 
 
+@contextlib.contextmanager
+def _services(tmp: Path) -> Iterator[tuple[str, str] | str]:
+    """A real redis-server and PostgreSQL (tests/fixtures); the reason when they are missing."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from tests.fixtures.postgres_server import PostgresUnavailable, postgres_server
+    from tests.fixtures.redis_server import RedisServer
+
+    tmp.mkdir(parents=True, exist_ok=True)
+    try:
+        redis = RedisServer(tmp)
+        redis.start()
+    except RuntimeError as exc:
+        yield str(exc)
+        return
+    try:
+        with postgres_server() as pg_url:
+            yield redis.url, pg_url
+    except PostgresUnavailable as exc:
+        yield str(exc)
+    finally:
+        redis.stop()
+
+
+def _fresh_database(pg_url: str, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(pg_url, autocommit=True) as con:
+        con.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        con.execute(f"CREATE DATABASE {name}")
+    return pg_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def _scale_out(
+    payloads: list[bytes], workers: int, urls: tuple[str, str], tmp: Path, batch_size: int
+) -> float:
+    """Sessions/s of ``workers`` worker processes draining Redis Streams into PostgreSQL.
+
+    The queue is filled first (``callscope ingest``) and the clock runs from the workers'
+    start until the last one finds the queue empty, so only the workers are measured.
+    """
+    import redis as redis_client
+
+    redis_url, pg_url = urls
+    redis_client.Redis.from_url(redis_url).flushall()
+    src = tmp / f"scale-{workers}"
+    src.mkdir()
+    (src / "calls.jsonl").write_bytes(b"\n".join(payloads) + b"\n")
+    env = {
+        **os.environ,
+        "CALLSCOPE_DATA_DIR": str(src / "data"),
+        "CALLSCOPE_QUEUE": "redis",
+        "CALLSCOPE_QUEUE_URL": redis_url,
+        "CALLSCOPE_STORE_URL": _fresh_database(pg_url, f"bench_{workers}"),
+    }
+    cli = [sys.executable, "-m", "callscope"]
+    subprocess.run([*cli, "ingest", str(src)], env=env, check=True, capture_output=True)
+    # Migrate once up front: the schema is not part of the throughput.
+    subprocess.run([*cli, "warehouse", "migrate"], env=env, check=False, capture_output=True)
+    args = ["worker", "--once", "--concurrency", "1", "--batch-size", str(batch_size)]
+    t = time.perf_counter()
+    procs = [
+        subprocess.Popen([*cli, *args], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        for _ in range(workers)
+    ]
+    for proc in procs:
+        _, err = proc.communicate()
+        if proc.returncode != 0:
+            raise SystemExit(f"worker exited {proc.returncode}: {err.decode()[-1000:]}")
+    return _rate(len(payloads), time.perf_counter() - t)
+
+
+def _scale_runs(payloads: list[bytes], tmp: Path, batch_size: int) -> dict[str, Any]:
+    """1, 2 and 3 workers on Redis Streams + PostgreSQL; ratios vs the 1-worker run."""
+    if not payloads:
+        return {"skipped": "--scale-n 0"}
+    with _services(tmp / "services") as found:
+        if isinstance(found, str):
+            print(f"skipping the Redis+PostgreSQL scale-out runs: {found}")
+            return {"skipped": found}
+        rates = {w: _scale_out(payloads, w, found, tmp, batch_size) for w in (1, 2, 3)}
+    return {
+        "n": len(payloads),
+        "cores": os.cpu_count(),
+        # On a shared machine the ratio says little when other work already fills the cores.
+        "load_average_1m_after": os.getloadavg()[0],
+        "per_s": {str(w): r for w, r in rates.items()},
+        "ratio_vs_1_worker": {str(w): r / rates[1] for w, r in rates.items()},
+    }
+
+
+def _print_scale(scale: dict[str, Any], n: int) -> None:
+    if "per_s" not in scale:
+        return
+    table = Table(title=f"worker scale-out, Redis Streams + PostgreSQL, {scale['n']:,} sessions")
+    for col in ("workers", "sessions/s", "x 1 worker"):
+        table.add_column(col, justify="right")
+    for w, rate in scale["per_s"].items():
+        table.add_row(w, f"{rate:,.0f}", f"{scale['ratio_vs_1_worker'][w]:.2f}")
+    Console().print(table)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=10_000)
@@ -73,6 +181,12 @@ def main() -> None:
         "--profile",
         metavar="NAME",
         help="cProfile the worker's main process; top functions to bench/results/NAME.txt",
+    )
+    ap.add_argument(
+        "--scale-n",
+        type=int,
+        default=3000,
+        help="sessions for the 1/2/3-worker Redis+PostgreSQL runs (0: skip them)",
     )
     args = ap.parse_args()
     n = args.n
@@ -131,6 +245,8 @@ def main() -> None:
         if args.profile:
             _write_profile(prof_out, RESULTS / f"{args.profile}.txt")
 
+        scale = _scale_runs(payloads[: args.scale_n], Path(tmp), args.batch_size)
+
     e2e_rate = _rate(n, ingest_s + worker_s)
     rows = [
         ("baseline: parse + validate only", baseline, None, ""),
@@ -158,6 +274,7 @@ def main() -> None:
     table.add_row("worker peak RSS (main process)", f"{rss_mb:,.0f} MB", "-", "< 300 MB")
     table.add_row("worker peak RSS (one pool process)", f"{pool_rss_mb:,.0f} MB", "-", "")
     Console().print(table)
+    _print_scale(scale, args.scale_n)
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "pipeline.json").write_bytes(
         orjson.dumps(
@@ -173,6 +290,7 @@ def main() -> None:
                 "worker_peak_rss_mb": rss_mb,
                 "worker_pool_process_peak_rss_mb": pool_rss_mb,
                 "batch_size": args.batch_size,
+                "redis_postgres_scale_out": scale,
                 "targets": {"analyze_per_s": 1000, "end_to_end_per_s": 500, "worker_rss_mb": 300},
             },
             option=orjson.OPT_INDENT_2,
