@@ -28,6 +28,12 @@ class Filters:
     def days(self) -> int:
         return (self.end - self.start).days + 1
 
+    def day_shown(self, today: date) -> date:
+        """The day the "today" panels show: today when the range holds it, else the range's
+        last day (a range in the past — the demo data, last month — has no "today"; showing
+        its last day keeps those panels consistent with every other panel of the range)."""
+        return max(self.start, min(self.end, today))
+
     def previous(self) -> Filters:
         """The same-length range just before this one (for period-over-period deltas)."""
         return replace(

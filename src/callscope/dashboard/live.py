@@ -76,14 +76,12 @@ async def _stream(
             rows = await run_in_threadpool(queries.new_sessions, dash.store, cursor)
         except StoreError:
             continue  # the warehouse is briefly unavailable; retry on the next tick
-        today = datetime.now(UTC).date().isoformat()
         for row in rows:
             processed = row.pop("_processed_at")
             if isinstance(processed, datetime):
                 cursor = max(
                     cursor, processed if processed.tzinfo else processed.replace(tzinfo=UTC)
                 )
-            row["is_today"] = str(row.get("started_at") or "").startswith(today)
             yield {"event": "session", "data": orjson.dumps(row).decode()}
         if rows or polls % TICK_EVERY == 1:
             try:

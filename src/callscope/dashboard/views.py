@@ -114,7 +114,8 @@ def _pipeline(measured: dict[str, Any] | None, meetings: int, value: float) -> d
 
 
 def overview(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC).date()
+    today = f.day_shown(now)
     data = queries.overview(
         dash.store,
         f,
@@ -127,6 +128,7 @@ def overview(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
     data.update(q)
     data.update(panels.trends(per_day, f))
     data["hot_today"] = queries.hot_leads(dash.store, queries.Range.of(f, today, today), limit=10)
+    data["today_is_now"] = today == now
     data.update(_live(dash))
     data["top_tier_label"] = pf.tier_label(dash.profile, dash.tiers.top)
     return data

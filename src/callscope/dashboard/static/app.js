@@ -130,8 +130,12 @@
         (s.meeting_booked ? '<span class="tag good">booked</span>' : "") + "</td><td>" + esc(s.sentiment) + "</td>";
       body.insertBefore(tr, body.firstChild);
     }
+    // Count the call only if it started on the day the KPI shows (today, or the last day
+    // of a range in the past).
     var today = document.querySelector('[data-testid="kpi-calls-today"] .kpi-value');
-    if (today && s.is_today) {
+    var shown = document.querySelector("[data-day]");
+    var day = shown ? shown.getAttribute("data-day") : "";
+    if (today && day && String(s.started_at || "").slice(0, 10) === day) {
       var n = parseInt(today.textContent.replace(/[^0-9]/g, ""), 10) || 0;
       today.textContent = (n + 1).toLocaleString();
     }
