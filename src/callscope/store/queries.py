@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
 
+from callscope.profile import Profile, load_profile
 from callscope.store.base import Store
 from callscope.store.rollups import (
     DAILY_COUNTERS,
@@ -27,8 +29,6 @@ from callscope.store.rollups import (
     percentile_from_hist,
 )
 
-TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
-QUALIFIED_TIERS: tuple[str, ...] = ("tier_1", "tier_2")
 # Latency components: key, unit, profile threshold attribute (the dashboard names them).
 COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
     ("e2e", "ms", "e2e_latency_ms"),
@@ -95,6 +95,49 @@ class Range:
         )
 
 
+@dataclass(frozen=True)
+class Tiers:
+    """The profile's tier ids, best first, the below-tiers id last; all but it qualify.
+
+    SQL gets them as bound parameters (:meth:`qualified_in`), never spelled in a query.
+    """
+
+    ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, profile: Profile) -> Tiers:
+        return cls(tuple(profile.scoring.tier_ids()))
+
+    @property
+    def top(self) -> str:
+        return self.ids[0]
+
+    @property
+    def below(self) -> str:
+        return self.ids[-1]
+
+    @property
+    def qualified(self) -> tuple[str, ...]:
+        return self.ids[:-1]
+
+    def qualified_in(self, column: str = "tier") -> tuple[str, dict[str, str]]:
+        """``column IN (...)`` over the qualified ids, with its bound parameters."""
+        if not self.qualified:
+            return "1 = 0", {}
+        marks = ", ".join(f":qt{i}" for i in range(len(self.qualified)))
+        return f"{column} IN ({marks})", {f"qt{i}": t for i, t in enumerate(self.qualified)}
+
+
+@lru_cache(maxsize=1)
+def default_tiers() -> Tiers:
+    """The default profile's tiers (``CALLSCOPE_PROFILE``), for callers that pass none."""
+    return Tiers.of(load_profile())
+
+
+def _tiers(tiers: Tiers | None) -> Tiers:
+    return tiers if tiers is not None else default_tiers()
+
+
 # -- WHERE clauses ------------------------------------------------------------------------
 
 
@@ -120,7 +163,9 @@ def _bounds(f: ViewFilter) -> tuple[datetime, datetime]:
     return lo, hi
 
 
-def _session_where(f: ViewFilter, alias: str = "s") -> tuple[str, dict[str, Any]]:
+def _session_where(
+    f: ViewFilter, alias: str = "s", tiers: Tiers | None = None
+) -> tuple[str, dict[str, Any]]:
     p = f"{alias}." if alias else ""
     lo, hi = _bounds(f)
     clauses = [f"{p}started_at >= :lo", f"{p}started_at < :hi"]
@@ -133,8 +178,8 @@ def _session_where(f: ViewFilter, alias: str = "s") -> tuple[str, dict[str, Any]
             clauses.append(f"{p}{col} = :{key}")
             params[key] = value
     if f.tier:
-        clauses.append(f"COALESCE({p}lead_tier, 'unqualified') = :tier")
-        params["tier"] = f.tier
+        clauses.append(f"COALESCE({p}lead_tier, :below) = :tier")
+        params.update({"tier": f.tier, "below": _tiers(tiers).below})
     return " AND ".join(clauses), params
 
 
@@ -210,38 +255,41 @@ def latest_day(store: Store) -> date | None:
     return _day(rows[0]["d"]) if rows and rows[0]["d"] is not None else None
 
 
-def options(store: Store) -> dict[str, list[str]]:
+def options(store: Store, tiers: Tiers | None = None) -> dict[str, list[str]]:
     agents = store.fetch("SELECT DISTINCT agent_name AS v FROM dash_daily ORDER BY 1")
     versions = store.fetch("SELECT DISTINCT agent_version AS v FROM dash_daily ORDER BY 1")
     return {
         "agents": [str(r["v"]) for r in agents],
         "versions": [str(r["v"]) for r in versions],
-        "tiers": list(TIERS),
+        "tiers": list(_tiers(tiers).ids),
     }
 
 
 _SUMS = ", ".join(f"SUM({c}) AS {c}" for c in DAILY_COUNTERS)
 
 
-def totals(store: Store, f: ViewFilter) -> dict[str, float]:
+def totals(store: Store, f: ViewFilter, tiers: Tiers | None = None) -> dict[str, float]:
     where, params = _rollup_where(f)
     row = store.fetch(f"SELECT {_SUMS} FROM dash_daily WHERE {where}", params)[0]
+    q_in, q_params = _tiers(tiers).qualified_in()
     qualified = store.fetch(
-        f"SELECT SUM(calls) AS n FROM dash_daily WHERE {where} AND tier IN ('tier_1', 'tier_2')",
-        params,
+        f"SELECT SUM(calls) AS n FROM dash_daily WHERE {where} AND {q_in}", {**params, **q_params}
     )[0]["n"]
     out = {k: _num(v) for k, v in row.items()}
     out["qualified"] = _num(qualified)
     return out
 
 
-def daily(store: Store, f: ViewFilter, columns: Sequence[str]) -> dict[date, dict[str, float]]:
+def daily(
+    store: Store, f: ViewFilter, columns: Sequence[str], tiers: Tiers | None = None
+) -> dict[date, dict[str, float]]:
     where, params = _rollup_where(f)
     cols = ", ".join(f"SUM({c}) AS {c}" for c in columns)
+    q_in, q_params = _tiers(tiers).qualified_in()
     rows = store.fetch(
-        f"SELECT day, {cols}, SUM(CASE WHEN tier IN ('tier_1', 'tier_2') THEN calls ELSE 0 END)"
+        f"SELECT day, {cols}, SUM(CASE WHEN {q_in} THEN calls ELSE 0 END)"
         f" AS qualified FROM dash_daily WHERE {where} GROUP BY day ORDER BY day",
-        params,
+        {**params, **q_params},
     )
     return {_day(r["day"]): {k: _num(v) for k, v in r.items() if k != "day"} for r in rows}
 
@@ -327,9 +375,14 @@ def _bar(items: list[tuple[str, int]], label: str, **extra: Any) -> dict[str, An
 
 
 def hot_leads(
-    store: Store, f: ViewFilter, limit: int = 10, hot_only: bool = False
+    store: Store,
+    f: ViewFilter,
+    limit: int = 10,
+    hot_only: bool = False,
+    tiers: Tiers | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = _session_where(f)
+    below = _tiers(tiers).below
+    where, params = _session_where(f, tiers=tiers)
     extra = " AND s.hot_lead" if hot_only else ""
     rows = store.fetch(
         "SELECT s.session_id, s.started_at, s.user_name, s.company, s.lead_score, s.lead_tier, "
@@ -344,7 +397,7 @@ def hot_leads(
             "started_at": _iso(r["started_at"]),
             "caller": " · ".join(str(x) for x in (r["user_name"], r["company"]) if x),
             "lead_score": _int(r["lead_score"]),
-            "tier": r["lead_tier"] or "unqualified",
+            "tier": r["lead_tier"] or below,
             "meeting_booked": bool(r["meeting_booked"]),
             "agent": f"{r['agent_name'] or ''} {r['agent_version'] or ''}".strip(),
         }
@@ -392,12 +445,13 @@ def overview(
     thresholds: dict[str, float],
     hot_lead_above: int,
     now: datetime | None = None,
+    tiers: Tiers | None = None,
 ) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
-    prev = totals(store, rng.previous())
-    today_calls = totals(store, Range.of(f, today, today))["calls"]
-    per_day = daily(store, rng, ("calls", "meetings", "hot"))
+    t = totals(store, rng, tiers)
+    prev = totals(store, rng.previous(), tiers)
+    today_calls = totals(store, Range.of(f, today, today), tiers)["calls"]
+    per_day = daily(store, rng, ("calls", "meetings", "hot"), tiers)
     days = days_of(rng)
     hist = latency_hist(store, rng, ("e2e",))
     overall = _merge(hist.values())
@@ -455,7 +509,7 @@ def overview(
         )
         if overall
         else series([], []),
-        "hot_list": hot_leads(store, rng, limit=8, hot_only=False),
+        "hot_list": hot_leads(store, rng, limit=8, hot_only=False, tiers=tiers),
         "alerts": [
             {
                 "fired_at": _iso(a["fired_at"]),
@@ -509,7 +563,9 @@ def _robust_anomalies(
     return out
 
 
-def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) -> dict[str, Any]:
+def engineering(
+    store: Store, f: ViewFilter, *, thresholds: dict[str, float], tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
     days = days_of(rng)
     labels_ = [d.isoformat() for d in days]
@@ -547,8 +603,8 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
                 else series([], []),
             }
         )
-    t = totals(store, rng)
-    per_day = daily(store, rng, ("calls", "error_calls"))
+    t = totals(store, rng, tiers)
+    per_day = daily(store, rng, ("calls", "error_calls"), tiers)
     lab = labels(
         store,
         rng,
@@ -675,13 +731,16 @@ def _weekly_trend(
     )
 
 
-def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any]:
+def revops(
+    store: Store, f: ViewFilter, *, hot_lead_above: int, tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
+    tier_ids = _tiers(tiers).ids
+    t = totals(store, rng, tiers)
     days = days_of(rng)
     labels_ = [d.isoformat() for d in days]
     where, params = _rollup_where(rng)
-    tiers = {
+    by_tier = {
         str(r["tier"]): _int(r["n"])
         for r in store.fetch(
             f"SELECT tier, SUM(calls) AS n FROM dash_daily WHERE {where} GROUP BY tier", params
@@ -689,17 +748,17 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
     }
     lab = labels(store, rng, ("objection", "competitor"))
     lab_days = labels(store, rng, ("objection", "competitor"), by_day=True)
-    per_day = daily(store, rng, ("meetings", "meeting_failed"))
+    per_day = daily(store, rng, ("meetings", "meeting_failed"), tiers)
     calls = t["calls"]
-    hot = hot_leads(store, rng, limit=15)
+    hot = hot_leads(store, rng, limit=15, tiers=tiers)
     signals = _lead_signals(store, [h["session_id"] for h in hot])
     for h in hot:
         h["signals"] = signals.get(h["session_id"], [])
-    versions = _versions(store, rng)
+    versions = _versions(store, rng, _tiers(tiers))
     funnel = [
         ("Calls", calls),
         ("Engaged (3+ caller turns)", t["engaged"]),
-        ("Qualified (tier 1–2)", t["qualified"]),
+        ("Qualified (every tier above the lowest)", t["qualified"]),
         (f"Hot (> {hot_lead_above})", t["hot"]),
         ("Meeting booked", t["meetings"]),
     ]
@@ -715,7 +774,7 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
         "meetings_failed": int(t["meeting_failed"]),
         "avg_score": round(t["score_sum"] / calls, 2) if calls else 0.0,
         "funnel": {k: int(v) for k, v in funnel},
-        "tiers": {k: tiers.get(k, 0) for k in TIERS},
+        "tiers": {k: by_tier.get(k, 0) for k in tier_ids},
         "objections": {str(r["label"]): r["n"] for r in lab if r["kind"] == "objection"},
         "competitors": {str(r["label"]): r["n"] for r in lab if r["kind"] == "competitor"},
         "coverage_pct": dict(coverage),
@@ -725,15 +784,17 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
         if calls
         else series([], []),
         "tier_chart": series(
-            list(TIERS),
+            list(tier_ids),
             [
                 {
                     "label": "calls",
-                    "data": [tiers.get(k, 0) for k in TIERS],
-                    "colors": ["#1f9d6b", "#d99a1e", "#9aa3b5"],
+                    "data": [by_tier.get(k, 0) for k in tier_ids],
+                    "colors": _tier_colors(len(tier_ids)),
                 }
             ],
             type="doughnut",
+            field="@tiers",
+            drill="tier",
         )
         if calls
         else series([], []),
@@ -784,16 +845,22 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
     }
 
 
-def _versions(store: Store, f: Range) -> list[dict[str, Any]]:
+def _tier_colors(n: int) -> list[str]:
+    """Best tier green, the below-tiers grey, the tiers between amber."""
+    return ["#1f9d6b"] + ["#d99a1e"] * max(0, n - 2) + (["#9aa3b5"] if n > 1 else [])
+
+
+def _versions(store: Store, f: Range, tiers: Tiers) -> list[dict[str, Any]]:
     where, params = _rollup_where(f)
+    q_in, q_params = tiers.qualified_in()
     rows = store.fetch(
         "SELECT agent_name, agent_version, SUM(calls) AS calls, SUM(meetings) AS meetings, "
-        "SUM(CASE WHEN tier IN ('tier_1', 'tier_2') THEN calls ELSE 0 END) AS qualified, "
+        f"SUM(CASE WHEN {q_in} THEN calls ELSE 0 END) AS qualified, "
         "SUM(score_sum) AS score_sum, SUM(error_calls) AS error_calls, "
         "SUM(cost_sum) AS cost_sum, SUM(cost_calls) AS cost_calls "
         f"FROM dash_daily WHERE {where} GROUP BY agent_name, agent_version "
         "ORDER BY agent_name, agent_version",
-        params,
+        {**params, **q_params},
     )
     lat = store.fetch(
         "SELECT agent_name, agent_version, bucket, SUM(n) AS n FROM dash_latency "
@@ -829,11 +896,13 @@ def _versions(store: Store, f: Range) -> list[dict[str, Any]]:
     return out
 
 
-def executive(store: Store, f: ViewFilter, *, meeting_value: float) -> dict[str, Any]:
+def executive(
+    store: Store, f: ViewFilter, *, meeting_value: float, tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
-    prev = totals(store, rng.previous())
-    per_day = daily(store, rng, ("calls", "meetings", "cost_sum"))
+    t = totals(store, rng, tiers)
+    prev = totals(store, rng.previous(), tiers)
+    per_day = daily(store, rng, ("calls", "meetings", "cost_sum"), tiers)
     weeks: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for d, v in sorted(per_day.items()):
         acc = weeks[week_of(d)]
@@ -907,11 +976,13 @@ def executive(store: Store, f: ViewFilter, *, meeting_value: float) -> dict[str,
 GapFn = Callable[[list[tuple[str, str]]], list[dict[str, Any]]]
 
 
-def knowledge_base(store: Store, f: ViewFilter, *, cluster: GapFn | None = None) -> dict[str, Any]:
+def knowledge_base(
+    store: Store, f: ViewFilter, *, cluster: GapFn | None = None, tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
+    t = totals(store, rng, tiers)
     days = days_of(rng)
-    per_day = daily(store, rng, ("kb_searches", "kb_failed"))
+    per_day = daily(store, rng, ("kb_searches", "kb_failed"), tiers)
     where, params = _rollup_where(rng)
     failed = store.fetch(
         "SELECT query, SUM(n) AS n, SUM(sessions) AS sessions, MAX(last_at) AS last_at, "
@@ -987,9 +1058,10 @@ def sessions_list(
     before: datetime | None = None,
     limit: int = 50,
     extra: tuple[str, dict[str, Any]] | None = None,
+    tiers: Tiers | None = None,
 ) -> list[dict[str, Any]]:
     """Calls of the range, newest first; ``extra``: a drill-down clause over ``sessions s``."""
-    where, params = _session_where(f)
+    where, params = _session_where(f, tiers=tiers)
     if extra and extra[0]:
         where += f" AND {extra[0]}"
         params.update(extra[1])
@@ -1018,17 +1090,19 @@ def sessions_list(
         f"FROM sessions s WHERE {where} ORDER BY s.started_at DESC LIMIT :limit",
         {**params, "limit": limit},
     )
-    return [live_row(r) for r in rows]
+    below = _tiers(tiers).below
+    return [live_row(r, below) for r in rows]
 
 
-def live_row(r: dict[str, Any]) -> dict[str, Any]:
+def live_row(r: dict[str, Any], below: str) -> dict[str, Any]:
+    """One call of a list; ``below``: the tier id of a call without one (not yet scored)."""
     return {
         "session_id": r["session_id"],
         "started_at": _iso(r.get("started_at")),
         "agent_name": r.get("agent_name") or "",
         "agent_version": r.get("agent_version") or "",
         "duration_seconds": _round(r.get("duration_seconds")),
-        "tier": r.get("lead_tier") or "unqualified",
+        "tier": r.get("lead_tier") or below,
         "lead_score": r.get("lead_score"),
         "meeting_booked": bool(r.get("meeting_booked")),
         "sentiment": r.get("sentiment") or "",
@@ -1038,13 +1112,16 @@ def live_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def new_sessions(store: Store, since: datetime, limit: int = 100) -> list[dict[str, Any]]:
+def new_sessions(
+    store: Store, since: datetime, limit: int = 100, tiers: Tiers | None = None
+) -> list[dict[str, Any]]:
     """Sessions processed after ``since`` (the live feed), oldest first."""
+    below = _tiers(tiers).below
     rows = store.fetch(
         f"SELECT {LIVE_COLUMNS} FROM sessions WHERE processed_at > ? ORDER BY processed_at LIMIT ?",
         (since, limit),
     )
-    return [{**live_row(r), "_processed_at": r["processed_at"]} for r in rows]
+    return [{**live_row(r, below), "_processed_at": r["processed_at"]} for r in rows]
 
 
 def newest_processed(store: Store) -> datetime | None:
