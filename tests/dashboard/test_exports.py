@@ -122,3 +122,26 @@ def test_today_panels_show_the_range_s_last_day(server: Server, demo: Demo) -> N
     scores = sorted((p.analysis["lead"]["score"] for p in last), reverse=True)[:10]
     assert [r["lead_score"] for r in body["hot_today"]] == scores
     assert {r["started_at"][:10] for r in body["hot_today"]} == {demo.end.isoformat()}
+
+
+def test_a_viewer_exports_every_table_with_identities_redacted(server: Server, demo: Demo) -> None:
+    qs = f"start={demo.start}&end={demo.end}"
+    pii = login(server, PII_PASSWORD)
+    viewer = login(server, PASSWORD)
+    bi = httpx.Client(
+        base_url=server.url, headers={"authorization": "Bearer tok-bi-000"}, timeout=30
+    )
+    try:
+        for p in TABLES:
+            full = rows(pii.get(f"/export/{p.view}/{p.id}.csv?{qs}"))
+            for client in (viewer, bi):
+                got = rows(client.get(f"/export/{p.view}/{p.id}.csv?{qs}"))
+                assert len(got) == len(full), p.id  # the same rows, only redacted
+                for mine, theirs in zip(got, full, strict=True):
+                    for col in ("caller", "company", "user_name", "user_email"):
+                        if theirs.get(col):
+                            assert mine[col] == "[REDACTED]", (p.id, col)
+                    assert mine.get("session_id") == theirs.get("session_id")
+    finally:
+        for c in (pii, viewer, bi):
+            c.close()
