@@ -563,71 +563,50 @@ def _robust_anomalies(
     return out
 
 
-def engineering(
-    store: Store, f: ViewFilter, *, thresholds: dict[str, float], tiers: Tiers | None = None
+def _component(
+    key: str,
+    unit: str,
+    threshold: float | None,
+    hist: dict[tuple[str, Any], list[tuple[int, int]]],
+    days: list[date],
 ) -> dict[str, Any]:
-    rng = Range.of(f)
-    days = days_of(rng)
-    labels_ = [d.isoformat() for d in days]
-    keys = [c[0] for c in COMPONENTS]
-    hist = latency_hist(store, rng, keys)
-    components = []
-    for key, unit, attr in COMPONENTS:
-        overall = _merge(h for (c, _), h in hist.items() if c == key)
-        pcts = _pcts(overall)
-        day_pcts = {d: _pcts(hist.get((key, d), [])) for d in days}
-        threshold = thresholds.get(attr) if attr else None
-        if key == "llm_tps":
-            breached = bool(threshold and pcts["p50"] is not None and pcts["p50"] < threshold)
-        else:
-            breached = bool(threshold and pcts["p95"] is not None and pcts["p95"] > threshold)
-        components.append(
-            {
-                "key": key,
-                "unit": unit,
-                "threshold": threshold,
-                **pcts,
-                "samples": sum(n for _, n in overall),
-                "breached": breached,
-                "chart": series(
-                    labels_,
-                    [
-                        {"label": q, "data": [day_pcts[d][q] for d in days]}
-                        for q in ("p50", "p95", "p99")
-                    ],
-                    type="line",
-                    unit=unit,
-                    thresholds=[{"label": "threshold", "value": threshold}] if threshold else [],
-                )
-                if overall
-                else series([], []),
-            }
-        )
-    t = totals(store, rng, tiers)
-    per_day = daily(store, rng, ("calls", "error_calls"), tiers)
-    lab = labels(
-        store,
-        rng,
-        (
-            "error_source",
-            "tool_error",
-            "cost_provider",
-            "packet_loss",
-            "jitter",
-            "browser",
-            "region",
-        ),
+    """One latency component: p50/p95/p99 over the range, per day, against its threshold."""
+    overall = _merge(h for (c, _), h in hist.items() if c == key)
+    pcts = _pcts(overall)
+    day_pcts = {d: _pcts(hist.get((key, d), [])) for d in days}
+    if key == "llm_tps":  # a throughput: too low is the breach
+        breached = bool(threshold and pcts["p50"] is not None and pcts["p50"] < threshold)
+    else:
+        breached = bool(threshold and pcts["p95"] is not None and pcts["p95"] > threshold)
+    chart = series(
+        [d.isoformat() for d in days],
+        [{"label": q, "data": [day_pcts[d][q] for d in days]} for q in ("p50", "p95", "p99")],
+        type="line",
+        unit=unit,
+        thresholds=[{"label": "threshold", "value": threshold}] if threshold else [],
     )
-    err_days = labels(store, rng, ("error_source",), by_day=True)
-    sources = sorted({str(r["label"]) for r in err_days})
-    by = {(r["day"], str(r["label"])): r["total"] for r in err_days}
-    calls = t["calls"]
-    providers = [(str(r["label"]), r["total"]) for r in lab if r["kind"] == "cost_provider"]
-    providers.sort(key=lambda x: -x[1])
+    return {
+        "key": key,
+        "unit": unit,
+        "threshold": threshold,
+        **pcts,
+        "samples": sum(n for _, n in overall),
+        "breached": breached,
+        "chart": chart if overall else series([], []),
+    }
+
+
+def _anomalies(
+    hist: dict[tuple[str, Any], list[tuple[int, int]]],
+    per_day: dict[date, dict[str, float]],
+    days: list[date],
+    thresholds: dict[str, float],
+) -> list[dict[str, Any]]:
+    """Days whose e2e p95, error rate or call count broke a threshold or the robust band."""
     e2e_day = {d: _pcts(hist.get(("e2e", d), []))["p95"] for d in days}
     err_rate_day = {d: _pct(v["error_calls"], v["calls"]) for d, v in per_day.items() if v["calls"]}
     calls_day = {d: v["calls"] for d, v in per_day.items()}
-    anomalies = (
+    found = (
         _robust_anomalies(
             "E2E latency p95",
             {d: v for d, v in e2e_day.items() if v},
@@ -637,7 +616,95 @@ def engineering(
         + _robust_anomalies("Error rate %", err_rate_day, "%", thresholds.get("error_rate_pct"))
         + _robust_anomalies("Calls", calls_day, "calls")
     )
-    anomalies.sort(key=lambda a: (a["day"], a["metric"]), reverse=True)
+    found.sort(key=lambda a: (a["day"], a["metric"]), reverse=True)
+    return found[:15]
+
+
+def _errors(store: Store, rng: Range, days: list[date]) -> dict[str, Any]:
+    """Errors per source per day (stacked bars) and their totals."""
+    err_days = labels(store, rng, ("error_source",), by_day=True)
+    sources = sorted({str(r["label"]) for r in err_days})
+    by = {(r["day"], str(r["label"])): r["total"] for r in err_days}
+    return {
+        "errors_by_source": {s: sum(by.get((d, s), 0.0) for d in days) for s in sources},
+        "errors_chart": series(
+            [d.isoformat() for d in days],
+            [{"label": s, "data": [by.get((d, s), 0) for d in days]} for s in sources],
+            type="bar",
+            stacked=True,
+        )
+        if sources
+        else series([], []),
+    }
+
+
+def _costs(lab: list[dict[str, Any]], calls: float) -> dict[str, Any]:
+    """Cost per call by provider (table and bar chart)."""
+    providers = [(str(r["label"]), r["total"]) for r in lab if r["kind"] == "cost_provider"]
+    providers.sort(key=lambda x: -x[1])
+    per_call = [(p, v / calls if calls else 0.0) for p, v in providers]
+    return {
+        "cost_by_provider": {p: round(v, 6) for p, v in per_call},
+        "cost_chart": series(
+            [p for p, _ in per_call],
+            [{"label": "USD per call", "data": [round(v, 5) for _, v in per_call]}],
+            type="bar",
+            unit="USD",
+        )
+        if providers
+        else series([], []),
+    }
+
+
+def _network(lab: list[dict[str, Any]], calls: float) -> dict[str, Any]:
+    """Packet loss and jitter bands, devices and regions: charts and their tables."""
+    empty = series([], [])
+    return {
+        "packet_loss_chart": _bar(
+            _dist(lab, "packet_loss", order=_band_order(lab, "packet_loss")), "calls"
+        )
+        if calls
+        else empty,
+        "jitter_chart": _bar(_dist(lab, "jitter", order=_band_order(lab, "jitter")), "calls")
+        if calls
+        else empty,
+        "device_chart": _doughnut(_dist(lab, "browser", limit=8)),
+        "region_chart": _bar(
+            _dist(lab, "region", limit=12), "calls", horizontal=True, drill="region"
+        )
+        if calls
+        else empty,
+        "distributions": {
+            k: dict(_dist(lab, k, limit=50)) for k in ("packet_loss", "jitter", "browser", "region")
+        },
+    }
+
+
+_ENGINEERING_LABELS = (
+    "error_source",
+    "tool_error",
+    "cost_provider",
+    "packet_loss",
+    "jitter",
+    "browser",
+    "region",
+)
+
+
+def engineering(
+    store: Store, f: ViewFilter, *, thresholds: dict[str, float], tiers: Tiers | None = None
+) -> dict[str, Any]:
+    rng = Range.of(f)
+    days = days_of(rng)
+    hist = latency_hist(store, rng, [c[0] for c in COMPONENTS])
+    components = [
+        _component(key, unit, thresholds.get(attr) if attr else None, hist, days)
+        for key, unit, attr in COMPONENTS
+    ]
+    t = totals(store, rng, tiers)
+    per_day = daily(store, rng, ("calls", "error_calls"), tiers)
+    lab = labels(store, rng, _ENGINEERING_LABELS)
+    calls = t["calls"]
     return {
         "components": components,
         "calls": int(calls),
@@ -645,48 +712,11 @@ def engineering(
         "error_rate_pct": _pct(t["error_calls"], calls),
         "cost_per_call": round(t["cost_sum"] / t["cost_calls"], 6) if t["cost_calls"] else 0.0,
         "thresholds": thresholds,
-        "errors_by_source": {s: sum(by.get((d, s), 0.0) for d in days) for s in sources},
+        **_errors(store, rng, days),
         "tool_errors": {str(r["label"]): r["n"] for r in lab if r["kind"] == "tool_error"},
-        "errors_chart": series(
-            labels_,
-            [{"label": s, "data": [by.get((d, s), 0) for d in days]} for s in sources],
-            type="bar",
-            stacked=True,
-        )
-        if sources
-        else series([], []),
-        "cost_by_provider": {p: round(v / calls, 6) if calls else 0.0 for p, v in providers},
-        "cost_chart": series(
-            [p for p, _ in providers],
-            [
-                {
-                    "label": "USD per call",
-                    "data": [round(v / calls, 5) if calls else 0 for _, v in providers],
-                }
-            ],
-            type="bar",
-            unit="USD",
-        )
-        if providers
-        else series([], []),
-        "packet_loss_chart": _bar(
-            _dist(lab, "packet_loss", order=_band_order(lab, "packet_loss")), "calls"
-        )
-        if calls
-        else series([], []),
-        "jitter_chart": _bar(_dist(lab, "jitter", order=_band_order(lab, "jitter")), "calls")
-        if calls
-        else series([], []),
-        "device_chart": _doughnut(_dist(lab, "browser", limit=8)),
-        "region_chart": _bar(
-            _dist(lab, "region", limit=12), "calls", horizontal=True, drill="region"
-        )
-        if calls
-        else series([], []),
-        "distributions": {
-            k: dict(_dist(lab, k, limit=50)) for k in ("packet_loss", "jitter", "browser", "region")
-        },
-        "anomalies": anomalies[:15],
+        **_costs(lab, calls),
+        **_network(lab, calls),
+        "anomalies": _anomalies(hist, per_day, days, thresholds),
     }
 
 
@@ -731,30 +761,77 @@ def _weekly_trend(
     )
 
 
-def revops(
-    store: Store, f: ViewFilter, *, hot_lead_above: int, tiers: Tiers | None = None
-) -> dict[str, Any]:
-    rng = Range.of(f)
-    tier_ids = _tiers(tiers).ids
-    t = totals(store, rng, tiers)
-    days = days_of(rng)
-    labels_ = [d.isoformat() for d in days]
+def _tier_counts(store: Store, rng: Range, tier_ids: Sequence[str]) -> dict[str, Any]:
+    """Calls per tier of the profile, best first, and its doughnut."""
     where, params = _rollup_where(rng)
-    by_tier = {
-        str(r["tier"]): _int(r["n"])
-        for r in store.fetch(
-            f"SELECT tier, SUM(calls) AS n FROM dash_daily WHERE {where} GROUP BY tier", params
+    rows = store.fetch(
+        f"SELECT tier, SUM(calls) AS n FROM dash_daily WHERE {where} GROUP BY tier", params
+    )
+    by_tier = {str(r["tier"]): _int(r["n"]) for r in rows}
+    counts = {k: by_tier.get(k, 0) for k in tier_ids}
+    chart = series(
+        list(tier_ids),
+        [
+            {
+                "label": "calls",
+                "data": list(counts.values()),
+                "colors": _tier_colors(len(tier_ids)),
+            }
+        ],
+        type="doughnut",
+        field="@tiers",
+        drill="tier",
+    )
+    return {"tiers": counts, "tier_chart": chart if any(by_tier.values()) else series([], [])}
+
+
+def _signal_charts(store: Store, rng: Range) -> dict[str, Any]:
+    """Objections and competitors: totals, bars and weekly trends of the leading ones."""
+    kinds = ("objection", "competitor")
+    lab = labels(store, rng, kinds)
+    lab_days = labels(store, rng, kinds, by_day=True)
+    out: dict[str, Any] = {}
+    for kind, field in (("objection", "objections"), ("competitor", "competitors")):
+        out[field] = {str(r["label"]): r["n"] for r in lab if r["kind"] == kind}
+        out[f"{field}_chart"] = (
+            _bar(_dist(lab, kind), "calls", horizontal=True, field=field, drill=kind)
+            if out[field]
+            else series([], [])
         )
-    }
-    lab = labels(store, rng, ("objection", "competitor"))
-    lab_days = labels(store, rng, ("objection", "competitor"), by_day=True)
-    per_day = daily(store, rng, ("meetings", "meeting_failed"), tiers)
-    calls = t["calls"]
+        out[f"{kind}_trend_chart"] = _weekly_trend(lab_days, kind)[1]
+    return out
+
+
+def _meetings_chart(per_day: dict[date, dict[str, float]], days: list[date]) -> dict[str, Any]:
+    def col(key: str) -> list[int]:
+        return [int(per_day.get(d, {}).get(key, 0)) for d in days]
+
+    return series(
+        [d.isoformat() for d in days],
+        [
+            {"label": "booked", "data": col("meetings")},
+            {"label": "failed", "data": col("meeting_failed"), "color": "#d2483f"},
+        ],
+        type="bar",
+        stacked=True,
+    )
+
+
+def _hot_with_signals(store: Store, rng: Range, tiers: Tiers | None) -> list[dict[str, Any]]:
     hot = hot_leads(store, rng, limit=15, tiers=tiers)
     signals = _lead_signals(store, [h["session_id"] for h in hot])
     for h in hot:
         h["signals"] = signals.get(h["session_id"], [])
-    versions = _versions(store, rng, _tiers(tiers))
+    return hot
+
+
+def revops(
+    store: Store, f: ViewFilter, *, hot_lead_above: int, tiers: Tiers | None = None
+) -> dict[str, Any]:
+    rng = Range.of(f)
+    t = totals(store, rng, tiers)
+    per_day = daily(store, rng, ("meetings", "meeting_failed"), tiers)
+    calls = t["calls"]
     funnel = [
         ("Calls", calls),
         ("Engaged (3+ caller turns)", t["engaged"]),
@@ -763,8 +840,7 @@ def revops(
         ("Meeting booked", t["meetings"]),
     ]
     coverage = [(field, _pct(t[col], calls)) for col, field in COVERAGE]
-    _, objection_trend = _weekly_trend(lab_days, "objection")
-    _, competitor_trend = _weekly_trend(lab_days, "competitor")
+    empty = series([], [])
     return {
         "calls": int(calls),
         "qualified": int(t["qualified"]),
@@ -774,46 +850,14 @@ def revops(
         "meetings_failed": int(t["meeting_failed"]),
         "avg_score": round(t["score_sum"] / calls, 2) if calls else 0.0,
         "funnel": {k: int(v) for k, v in funnel},
-        "tiers": {k: by_tier.get(k, 0) for k in tier_ids},
-        "objections": {str(r["label"]): r["n"] for r in lab if r["kind"] == "objection"},
-        "competitors": {str(r["label"]): r["n"] for r in lab if r["kind"] == "competitor"},
+        **_tier_counts(store, rng, _tiers(tiers).ids),
+        **_signal_charts(store, rng),
         "coverage_pct": dict(coverage),
-        "hot_list": hot,
-        "versions": versions,
+        "hot_list": _hot_with_signals(store, rng, tiers),
+        "versions": _versions(store, rng, _tiers(tiers)),
         "funnel_chart": _bar([(k, int(v)) for k, v in funnel], "calls", horizontal=True)
         if calls
-        else series([], []),
-        "tier_chart": series(
-            list(tier_ids),
-            [
-                {
-                    "label": "calls",
-                    "data": [by_tier.get(k, 0) for k in tier_ids],
-                    "colors": _tier_colors(len(tier_ids)),
-                }
-            ],
-            type="doughnut",
-            field="@tiers",
-            drill="tier",
-        )
-        if calls
-        else series([], []),
-        "objections_chart": _bar(
-            _dist(lab, "objection"), "calls", horizontal=True, field="objections", drill="objection"
-        )
-        if any(r["kind"] == "objection" for r in lab)
-        else series([], []),
-        "competitors_chart": _bar(
-            _dist(lab, "competitor"),
-            "calls",
-            horizontal=True,
-            field="competitors",
-            drill="competitor",
-        )
-        if any(r["kind"] == "competitor" for r in lab)
-        else series([], []),
-        "objection_trend_chart": objection_trend,
-        "competitor_trend_chart": competitor_trend,
+        else empty,
         "coverage_chart": series(
             [k for k, _ in coverage],
             [{"label": "% of calls", "data": [v for _, v in coverage]}],
@@ -823,25 +867,8 @@ def revops(
             field="@fields",
         )
         if calls
-        else series([], []),
-        "meetings_chart": series(
-            labels_,
-            [
-                {
-                    "label": "booked",
-                    "data": [int(per_day.get(d, {}).get("meetings", 0)) for d in days],
-                },
-                {
-                    "label": "failed",
-                    "data": [int(per_day.get(d, {}).get("meeting_failed", 0)) for d in days],
-                    "color": "#d2483f",
-                },
-            ],
-            type="bar",
-            stacked=True,
-        )
-        if calls
-        else series([], []),
+        else empty,
+        "meetings_chart": _meetings_chart(per_day, days_of(rng)) if calls else empty,
     }
 
 
