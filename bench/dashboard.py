@@ -115,6 +115,16 @@ QUERIES = [
 ]
 
 
+def _tier_case(score: str) -> str:
+    """The profile's tiers as SQL over a score column (ids and floors from the profile)."""
+    scoring = load_profile().scoring
+    whens = " ".join(
+        f"WHEN {score} >= {t.min:g} THEN '{t.id}'"
+        for t in sorted(scoring.tiers, key=lambda t: -t.min)
+    )
+    return f"(CASE {whens} ELSE '{scoring.below_tiers.id}' END)"
+
+
 def fill_sql(dialect: str, n: int) -> list[str]:
     """INSERT ... SELECT statements that write ``n`` sessions into the real tables."""
     r = _series(dialect, n)
@@ -122,10 +132,7 @@ def fill_sql(dialect: str, n: int) -> list[str]:
     start_s = f"((i % {DAYS}) * 86400 + ((i * 37) % 86400))"
     started = _ts(dialect, start_s)
     processed = _ts(dialect, f"{start_s} + 300")
-    tier = (
-        f"(CASE WHEN {score} >= 60 THEN 'tier_1' WHEN {score} >= 30 THEN 'tier_2' "
-        "ELSE 'unqualified' END)"
-    )
+    tier = _tier_case(score)
     meeting = f"({score} >= 50 AND i % 3 <> 0)"
     kb = "(i % 3)"
     kb_failed = f"(CASE WHEN i % 7 = 0 AND {kb} > 0 THEN 1 ELSE 0 END)"
@@ -256,6 +263,7 @@ def analysed(n: int) -> list[ProcessedSession]:
 def views() -> list[str]:
     end = (BASE + timedelta(days=DAYS - 1)).date()
     start90 = BASE.date()
+    top = load_profile().scoring.tier_ids()[0]
     paths = [
         "/",
         "/engineering",
@@ -265,7 +273,7 @@ def views() -> list[str]:
         "/sessions",
         "/api/overview",
     ]
-    filters = ["", f"version=2.1.0&end={end}", f"tier=tier_1&start={start90}&end={end}"]
+    filters = ["", f"version=2.1.0&end={end}", f"tier={top}&start={start90}&end={end}"]
     out = []
     for p in paths:
         for f in filters:

@@ -30,6 +30,8 @@ from tests.dashboard.conftest import (
 from callscope.dashboard import create_dashboard_router
 from callscope.dashboard.catalog import PANELS
 from callscope.generate import generate_record
+from callscope.outcomes.store import all_calls, write_outcomes
+from callscope.outcomes.synthetic import synthesize
 from callscope.store import Store, live, open_store
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -218,12 +220,24 @@ def test_dashboard_in_a_real_browser(page: Any, live_server: Server, demo: Demo)
     )
 
 
-def _fresh_today(store: Store, n: int = 6) -> list[str]:
-    """Calls that started today and were just processed: today's and last-hour panels."""
+def _ended_at(raw: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(str(raw["ended_at"]).replace("Z", "+00:00"))
+
+
+def _just_ended(store: Store, n: int = 6) -> list[str]:
+    """Calls that ended in the last hour and were just processed: the last-hour panels.
+
+    The generator places a call at a random hour of its window; its timing depends only on
+    (seed, index), and every timestamp moves with the window's end, so a second run with
+    the window shifted by the difference ends the call exactly where we want it.
+    """
     now = datetime.now(UTC)
     ids = []
     for i in range(n):
-        raw = generate_record(2000 + i, seed=23, start=now - timedelta(hours=2), days=1)
+        first = generate_record(2000 + i, seed=23, start=now, days=1)
+        target = now - timedelta(minutes=5 + 8 * i)
+        raw = generate_record(2000 + i, seed=23, start=now + (target - _ended_at(first)), days=1)
+        assert abs((_ended_at(raw) - target).total_seconds()) < 1
         raw["session_id"] = f"today-{i:03d}"
         ids.append(raw["session_id"])
         store.write([processed(raw, when=now)])
@@ -232,7 +246,10 @@ def _fresh_today(store: Store, n: int = 6) -> list[str]:
 
 def test_every_panel_renders_with_data(page: Any, live_server: Server, demo: Demo) -> None:
     store = live_server.store
-    _fresh_today(store)
+    _just_ended(store)
+    # As `make demo` does: CRM outcomes drawn from the stored calls, imported (measured
+    # pipeline, ROI and trial conversion instead of assumptions).
+    assert write_outcomes(store, synthesize(all_calls(store)), "synthetic").written > 0
     for room in ("room-live-1", "room-live-2"):
         live.record_room_event(store, "room_started", room, "RM_" + room)
     base = live_server.url

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import Counter
+from datetime import UTC
 
 import httpx
 import pytest
@@ -94,7 +95,7 @@ def test_every_panel_has_a_json_api(server: Server, demo: Demo) -> None:
             assert r.status_code == 200, (p.id, r.text)
             body = r.json()
             assert body["panel"] == p.id and body["filters"]["start"] == demo.start.isoformat()
-            if p.id not in ("hot-leads-today", "active-calls", "trial-conversion"):
+            if p.id not in ("active-calls", "trial-conversion"):
                 assert body["data"] not in (None, [], {}), p.id
         assert c.get(f"/api/overview/nope?{qs}").status_code == 404
         assert c.get("/api/overview/calls-trend?start=bad").status_code == 400
@@ -107,3 +108,40 @@ def test_every_panel_has_a_json_api(server: Server, demo: Demo) -> None:
 def test_csv_cells_cannot_run_as_formulas(cell: str) -> None:
     body = to_csv([{"query": cell, "n": -3}], "x").body.decode()
     assert f"'{cell}" in body and ",-3" in body
+
+
+def test_today_panels_show_the_range_s_last_day(server: Server, demo: Demo) -> None:
+    # The demo's calls are in the past: "today" is the range's last day, for both panels.
+    h = {"authorization": f"Bearer {API_TOKEN}"}
+    qs = f"start={demo.start}&end={demo.end}"
+    with httpx.Client(base_url=server.url, headers=h, timeout=30) as c:
+        body = c.get(f"/api/overview?{qs}").json()
+    last = [p for p in demo.sessions if p.record.started_at.astimezone(UTC).date() == demo.end]
+    assert body["today"] == demo.end.isoformat() and body["today_is_now"] is False
+    assert body["calls_today"] == len(last) > 0
+    scores = sorted((p.analysis["lead"]["score"] for p in last), reverse=True)[:10]
+    assert [r["lead_score"] for r in body["hot_today"]] == scores
+    assert {r["started_at"][:10] for r in body["hot_today"]} == {demo.end.isoformat()}
+
+
+def test_a_viewer_exports_every_table_with_identities_redacted(server: Server, demo: Demo) -> None:
+    qs = f"start={demo.start}&end={demo.end}"
+    pii = login(server, PII_PASSWORD)
+    viewer = login(server, PASSWORD)
+    bi = httpx.Client(
+        base_url=server.url, headers={"authorization": "Bearer tok-bi-000"}, timeout=30
+    )
+    try:
+        for p in TABLES:
+            full = rows(pii.get(f"/export/{p.view}/{p.id}.csv?{qs}"))
+            for client in (viewer, bi):
+                got = rows(client.get(f"/export/{p.view}/{p.id}.csv?{qs}"))
+                assert len(got) == len(full), p.id  # the same rows, only redacted
+                for mine, theirs in zip(got, full, strict=True):
+                    for col in ("caller", "company", "user_name", "user_email"):
+                        if theirs.get(col):
+                            assert mine[col] == "[REDACTED]", (p.id, col)
+                    assert mine.get("session_id") == theirs.get("session_id")
+    finally:
+        for c in (pii, viewer, bi):
+            c.close()

@@ -10,6 +10,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import orjson
 import pytest
 from fastapi.testclient import TestClient
 from google.protobuf.json_format import MessageToJson
@@ -17,15 +18,18 @@ from livekit.api import AccessToken, WebhookEvent
 from livekit.protocol import models
 from tests.dashboard.conftest import ANCHOR, Demo, fill, processed
 
+from callscope.analyze import analyze_to_contract
 from callscope.config import Settings
+from callscope.contract.parse import parse_record
 from callscope.dashboard import profile_fields as pf
-from callscope.generate import generate_record
+from callscope.dashboard.filters import FilterError, parse_filters
+from callscope.generate import generate_record, generate_records
 from callscope.ingest.app import create_app
 from callscope.outcomes.records import Outcome
 from callscope.outcomes.store import write_outcomes
-from callscope.profile import load_profile
+from callscope.profile import Profile, load_profile
 from callscope.queue.sqlite import SqliteQueue
-from callscope.store import Store, live, open_store, panels
+from callscope.store import ProcessedSession, Store, live, open_store, panels
 from callscope.store import queries as q
 from callscope.store.rollups import refresh_rollups
 
@@ -266,3 +270,61 @@ def test_rollups_of_an_older_layout_are_rebuilt(tmp_path: Path, demo: Demo) -> N
     assert refresh_rollups(store).full
     assert panels.quality(store, rng(demo))["avg_turns"] is not None
     store.close()
+
+
+def _renamed_tiers(tmp_path: Path) -> tuple[Profile, list[ProcessedSession]]:
+    """A profile whose tiers are hot / warm / cold, and 60 calls analyzed with it."""
+    text = (Path(pf.__file__).parents[1] / "profile" / "pandadoc_trial.yaml").read_text()
+    for old, new in (("tier_1", "hot"), ("tier_2", "warm"), ("unqualified", "cold")):
+        text = text.replace(old, new)
+    (tmp_path / "renamed.yaml").write_text(text)
+    profile = load_profile(tmp_path / "renamed.yaml")
+    calls = []
+    for raw in generate_records(60, seed=11, start=ANCHOR, days=7):
+        record = parse_record(orjson.dumps(raw))
+        calls.append(
+            ProcessedSession(
+                record=record,
+                raw=orjson.dumps(raw),
+                analysis=analyze_to_contract(record, profile),
+                processed_at=ANCHOR,
+            )
+        )
+    return profile, calls
+
+
+def test_tiers_come_from_the_profile(tmp_path: Path) -> None:
+    # Every tier number, label and filter follows the profile's ids.
+    profile, calls = _renamed_tiers(tmp_path)
+    tiers = pf.tiers(profile)
+    assert tiers.ids == ("hot", "warm", "cold") and tiers.qualified == ("hot", "warm")
+    store = open_store(f"duckdb:///{tmp_path / 'renamed.duckdb'}")
+    store.write(calls)
+    refresh_rollups(store)
+    got = Counter(p.analysis["lead"]["tier"] for p in calls)
+    assert got["hot"] + got["warm"] > 0 and got["cold"] > 0
+    f = q.Range(ANCHOR.date() - timedelta(days=8), ANCHOR.date())
+    assert q.totals(store, f, tiers)["qualified"] == got["hot"] + got["warm"]
+    quality = panels.quality(store, f, tiers)
+    assert quality["top_tier_calls"] == got["hot"]
+    assert quality["conversion_pct"] == pytest.approx(100 * (got["hot"] + got["warm"]) / 60, 0.01)
+    rev = q.revops(store, f, hot_lead_above=80, tiers=tiers)
+    assert rev["tiers"] == {t: got.get(t, 0) for t in ("hot", "warm", "cold")}
+    assert rev["qualified"] == got["hot"] + got["warm"]
+    assert pf.relabel(rev["tier_chart"], profile)["labels"] == ["Tier 1", "Tier 2", "Unqualified"]
+    assert {r["tier"] for r in q.sessions_list(store, f, limit=100, tiers=tiers)} == set(got)
+    assert q.options(store, tiers)["tiers"] == ["hot", "warm", "cold"]
+    assert parse_filters({"tier": "warm"}, ANCHOR.date(), tiers.ids).tier == "warm"
+    with pytest.raises(FilterError, match="hot, warm, cold"):
+        parse_filters({"tier": "tier_1"}, ANCHOR.date(), tiers.ids)
+    store.close()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="analyze/output.py defaults a call without a lead result to the literal tier "
+    "'unqualified', not the profile's below-tiers id (issue 12, analyzer side)",
+)
+def test_every_analyzed_call_carries_one_of_the_profile_s_tiers(tmp_path: Path) -> None:
+    profile, calls = _renamed_tiers(tmp_path)
+    assert {p.analysis["lead"]["tier"] for p in calls} <= set(profile.scoring.tier_ids())

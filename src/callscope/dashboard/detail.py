@@ -84,12 +84,12 @@ def _evidence(
     return by_key
 
 
-def build(
-    found: Mapping[str, Any], profile: Profile, *, pii: bool, thresholds: Mapping[str, float]
-) -> dict[str, Any]:
-    clean: Callable[[Any], Any] = (
-        (lambda v: v) if pii else (lambda v: redact_text(v) if isinstance(v, str) else v)
-    )
+Clean = Callable[[Any], Any]
+_EMPTY_CHART: dict[str, Any] = {"labels": [], "datasets": []}
+
+
+def _results(found: Mapping[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Each analyzer's stored result by module, and the versions table."""
     results: dict[str, Any] = {}
     versions: list[dict[str, Any]] = []
     for row in found.get("analysis_results") or []:
@@ -104,9 +104,13 @@ def build(
         )
         if isinstance(row.get("result"), Mapping):
             results[module] = row["result"]
-    analysis = found.get("analysis") if isinstance(found.get("analysis"), Mapping) else {}
-    sales = results.get("sales") or (analysis or {}).get("sales") or {}
-    lead_row = found.get("lead") or {}
+    return results, sorted(versions, key=lambda v: v["module"])
+
+
+def _signals(
+    sales: Mapping[str, Any], analysis: Mapping[str, Any], lead_row: Mapping[str, Any], clean: Clean
+) -> list[dict[str, Any]]:
+    """The lead signals found, each with the quotes that are its evidence."""
     evidence = _evidence(sales, analysis)
     signals = []
     for key, label in SIGNAL_KEYS:
@@ -120,18 +124,19 @@ def build(
             {"quote": clean(q["quote"]), "turn": q.get("turn")} for q in evidence.get(key, [])
         ]
         signals.append({"key": key, "label": label, "value": shown, "quotes": quotes})
+    return signals
 
-    e2e_limit = float(thresholds.get("e2e_latency_ms", 1500.0))
-    turns = []
+
+def _turns(
+    transcript: list[Mapping[str, Any]], e2e_limit: float, clean: Clean
+) -> list[dict[str, Any]]:
+    """Transcript turns with their latencies; bars scaled to the slowest turn or the limit."""
     max_latency = max(
-        (
-            float(t["e2e_latency_ms"])
-            for t in found.get("transcript") or []
-            if t.get("e2e_latency_ms") is not None
-        ),
+        (float(t["e2e_latency_ms"]) for t in transcript if t.get("e2e_latency_ms") is not None),
         default=0.0,
     )
-    for t in found.get("transcript") or []:
+    turns = []
+    for t in transcript:
         lat = t.get("e2e_latency_ms")
         turns.append(
             {
@@ -151,24 +156,27 @@ def build(
                 "slow": lat is not None and float(lat) > e2e_limit,
             }
         )
-    _highlight(turns, signals)
-    tools = []
-    for c in found.get("tool_calls") or []:
-        tools.append(
-            {
-                "name": c.get("name"),
-                "kind": c.get("kind"),
-                "ok": c.get("ok"),
-                "is_error": c.get("is_error"),
-                "at": _iso(c.get("started_at")),
-                "duration_ms": c.get("duration_ms"),
-                "arguments": c.get("arguments") if pii else redact_value(c.get("arguments")),
-                "output": c.get("output") if pii else redact_value(c.get("output")),
-            }
-        )
-    sentiment = results.get("sentiment") or (analysis or {}).get("sentiment") or {}
-    progression = sentiment.get("progression") if isinstance(sentiment, Mapping) else None
-    prog = [p for p in progression or [] if isinstance(p, Mapping)]
+    return turns
+
+
+def _tools(found: Mapping[str, Any], pii: bool) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": c.get("name"),
+            "kind": c.get("kind"),
+            "ok": c.get("ok"),
+            "is_error": c.get("is_error"),
+            "at": _iso(c.get("started_at")),
+            "duration_ms": c.get("duration_ms"),
+            "arguments": c.get("arguments") if pii else redact_value(c.get("arguments")),
+            "output": c.get("output") if pii else redact_value(c.get("output")),
+        }
+        for c in found.get("tool_calls") or []
+    ]
+
+
+def _session(found: Mapping[str, Any], pii: bool, clean: Clean) -> dict[str, Any]:
+    """The session row itself, personal fields redacted for the viewer role."""
     session = {
         k: (_iso(v) if isinstance(v, datetime) else v)
         for k, v in found.items()
@@ -179,13 +187,63 @@ def build(
             if session.get(key):
                 session[key] = "[REDACTED]"
         session["summary"] = clean(session.get("summary") or "")
+    return session
+
+
+def _sentiment_chart(sentiment: Any) -> dict[str, Any]:
+    progression = sentiment.get("progression") if isinstance(sentiment, Mapping) else None
+    prog = [p for p in progression or [] if isinstance(p, Mapping)]
+    if not prog:
+        return _EMPTY_CHART
+    return {
+        "labels": [f"turn {p.get('turn')}" for p in prog],
+        "datasets": [{"label": "sentiment", "data": [p.get("score") for p in prog]}],
+        "type": "line",
+        "min": -1,
+        "max": 1,
+    }
+
+
+def _latency_chart(turns: list[dict[str, Any]], e2e_limit: float) -> dict[str, Any]:
+    """Per agent turn: LLM TTFT + TTS TTFB stacked next to the measured end-to-end."""
+    timed = [t for t in turns if t["e2e_latency_ms"] is not None]
+    if not timed:
+        return _EMPTY_CHART
+    parts = [
+        {"label": name, "data": [t[key] for t in timed], "stack": "turn"}
+        for key, name in (("llm_ttft_ms", "LLM TTFT"), ("tts_ttfb_ms", "TTS TTFB"))
+    ]
+    e2e = {"label": "E2E", "data": [t["e2e_latency_ms"] for t in timed], "stack": "e2e"}
+    return {
+        "labels": [f"#{t['index']}" for t in timed],
+        "datasets": [*parts, e2e],
+        "type": "bar",
+        "unit": "ms",
+        "stacked": True,
+        "thresholds": [{"label": "E2E threshold", "value": e2e_limit}],
+    }
+
+
+def build(
+    found: Mapping[str, Any], profile: Profile, *, pii: bool, thresholds: Mapping[str, float]
+) -> dict[str, Any]:
+    clean: Clean = (lambda v: v) if pii else (lambda v: redact_text(v) if isinstance(v, str) else v)
+    results, versions = _results(found)
+    analysis = found.get("analysis") if isinstance(found.get("analysis"), Mapping) else {}
+    sales = results.get("sales") or (analysis or {}).get("sales") or {}
+    lead_row = found.get("lead") or {}
+    signals = _signals(sales, analysis or {}, lead_row, clean)
+    e2e_limit = float(thresholds.get("e2e_latency_ms", 1500.0))
+    turns = _turns(found.get("transcript") or [], e2e_limit, clean)
+    _highlight(turns, signals)
+    sentiment = results.get("sentiment") or (analysis or {}).get("sentiment") or {}
     bant = lead_row.get("bant") if isinstance(lead_row.get("bant"), Mapping) else {}
     return {
-        "session": session,
+        "session": _session(found, pii, clean),
         "redacted": not pii,
         "signals": signals,
         "turns": turns,
-        "tool_calls": tools,
+        "tool_calls": _tools(found, pii),
         "scores": {
             "lead_score": found.get("lead_score"),
             "tier": found.get("lead_tier"),
@@ -195,40 +253,9 @@ def build(
             "sentiment": found.get("sentiment"),
             "bant": bant,
         },
-        "sentiment_chart": {
-            "labels": [f"turn {p.get('turn')}" for p in prog],
-            "datasets": [{"label": "sentiment", "data": [p.get("score") for p in prog]}],
-            "type": "line",
-            "min": -1,
-            "max": 1,
-        }
-        if prog
-        else {"labels": [], "datasets": []},
-        "latency_chart": {
-            "labels": [f"#{t['index']}" for t in turns if t["e2e_latency_ms"] is not None],
-            "datasets": [
-                {
-                    "label": name,
-                    "data": [t[key] for t in turns if t["e2e_latency_ms"] is not None],
-                    "stack": "turn",
-                }
-                for key, name in (("llm_ttft_ms", "LLM TTFT"), ("tts_ttfb_ms", "TTS TTFB"))
-            ]
-            + [
-                {
-                    "label": "E2E",
-                    "data": [t["e2e_latency_ms"] for t in turns if t["e2e_latency_ms"] is not None],
-                    "stack": "e2e",
-                }
-            ],
-            "type": "bar",
-            "unit": "ms",
-            "stacked": True,
-            "thresholds": [{"label": "E2E threshold", "value": e2e_limit}],
-        }
-        if any(t["e2e_latency_ms"] is not None for t in turns)
-        else {"labels": [], "datasets": []},
-        "analyzer_versions": sorted(versions, key=lambda v: v["module"]),
+        "sentiment_chart": _sentiment_chart(sentiment),
+        "latency_chart": _latency_chart(turns, e2e_limit),
+        "analyzer_versions": versions,
         "profile": profile.name,
     }
 

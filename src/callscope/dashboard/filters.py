@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
 MAX_RANGE_DAYS = 3660
 DEFAULT_RANGE_DAYS = 30
 
@@ -27,6 +27,12 @@ class Filters:
     @property
     def days(self) -> int:
         return (self.end - self.start).days + 1
+
+    def day_shown(self, today: date) -> date:
+        """The day the "today" panels show: today when the range holds it, else the range's
+        last day (a range in the past — the demo data, last month — has no "today"; showing
+        its last day keeps those panels consistent with every other panel of the range)."""
+        return max(self.start, min(self.end, today))
 
     def previous(self) -> Filters:
         """The same-length range just before this one (for period-over-period deltas)."""
@@ -73,8 +79,11 @@ def _clean(value: str | None, name: str) -> str | None:
     return value
 
 
-def parse_filters(params: dict[str, str], default_end: date) -> Filters:
-    """Filters from query parameters; missing dates mean the 30 days ending ``default_end``."""
+def parse_filters(params: dict[str, str], default_end: date, tier_ids: Sequence[str]) -> Filters:
+    """Filters from query parameters; missing dates mean the 30 days ending ``default_end``.
+
+    ``tier_ids``: the active profile's tiers, the only values ``tier`` may take.
+    """
     end = _parse_date("end", params["end"]) if params.get("end") else default_end
     if params.get("start"):
         start = _parse_date("start", params["start"])
@@ -85,8 +94,8 @@ def parse_filters(params: dict[str, str], default_end: date) -> Filters:
     if (end - start).days > MAX_RANGE_DAYS:
         raise FilterError(f"date range longer than {MAX_RANGE_DAYS} days")
     tier = _clean(params.get("tier"), "tier")
-    if tier is not None and tier not in TIERS:
-        raise FilterError(f"tier: {tier!r} is not one of {', '.join(TIERS)}")
+    if tier is not None and tier not in tier_ids:
+        raise FilterError(f"tier: {tier!r} is not one of {', '.join(tier_ids)}")
     return Filters(
         start=start,
         end=end,

@@ -19,6 +19,7 @@ from fastapi.responses import Response
 from sse_starlette.sse import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 
+from callscope.dashboard import profile_fields as pf
 from callscope.dashboard.auth import User
 from callscope.dashboard.state import Dashboard, api, json_response
 from callscope.store import live, queries
@@ -73,17 +74,19 @@ async def _stream(
         await asyncio.sleep(dash.poll_interval)
         polls += 1
         try:
-            rows = await run_in_threadpool(queries.new_sessions, dash.store, cursor)
+            rows = await run_in_threadpool(
+                queries.new_sessions, dash.store, cursor, 100, dash.tiers
+            )
         except StoreError:
             continue  # the warehouse is briefly unavailable; retry on the next tick
-        today = datetime.now(UTC).date().isoformat()
         for row in rows:
             processed = row.pop("_processed_at")
+            row["tier_label"] = pf.tier_label(dash.profile, row["tier"])
+            row["tier_class"] = pf.tier_class(dash.profile, row["tier"])
             if isinstance(processed, datetime):
                 cursor = max(
                     cursor, processed if processed.tzinfo else processed.replace(tzinfo=UTC)
                 )
-            row["is_today"] = str(row.get("started_at") or "").startswith(today)
             yield {"event": "session", "data": orjson.dumps(row).decode()}
         if rows or polls % TICK_EVERY == 1:
             try:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from callscope.profile import Profile
-from callscope.store.panels import Band, Tiers
+from callscope.store.panels import Band
+from callscope.store.queries import Tiers
 
 _DEFAULT_LABELS = {
     "team_size": "Team size",
@@ -65,22 +66,32 @@ def bands(profile: Profile, field: str) -> list[Band]:
 
 
 def tiers(profile: Profile) -> Tiers:
-    ids = tuple(profile.scoring.tier_ids())
-    return Tiers(ids=ids, qualified=ids[:-1])
+    return Tiers.of(profile)
 
 
 def tier_label(profile: Profile, tier: str) -> str:
     return profile.scoring.tier_label(tier)
 
 
+def tier_class(profile: Profile, tier: str | None) -> str:
+    """The tag colour of a tier by its rank: the best, one between, or the below-tiers one."""
+    ids = profile.scoring.tier_ids()
+    if not tier or tier == ids[-1]:
+        return "tier-below"
+    return "tier-top" if tier == ids[0] else "tier-mid"
+
+
 def relabel(spec: dict[str, Any], profile: Profile) -> dict[str, Any]:
-    """Chart labels that are value ids (``field``) or field names (``@fields``), named."""
+    """Chart labels that are value ids (``field``), field names (``@fields``) or tier ids
+    (``@tiers``), named."""
     field = spec.get("field")
     if not field or not spec.get("labels"):
         return spec
     ids = list(spec["labels"])
     if field == "@fields":
         names = [field_label(profile, i) for i in ids]
+    elif field == "@tiers":
+        names = [tier_label(profile, i) for i in ids]
     else:
         names = [value_label(profile, str(field), i) if i != "other" else i for i in ids]
     return {**spec, "labels": names, "ids": ids}

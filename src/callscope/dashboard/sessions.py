@@ -52,7 +52,9 @@ def list_sessions(
         except ValueError:
             raise FilterError(f"before: {before_raw!r} is not a timestamp") from None
     extra = panels.drill_where(drill_of(request))
-    return queries.sessions_list(dash.store, f, q=q, before=before, extra=extra, limit=limit)
+    return queries.sessions_list(
+        dash.store, f, q=q, before=before, extra=extra, limit=limit, tiers=dash.tiers
+    )
 
 
 def _redacted(rows: list[dict[str, Any]], user: User) -> list[dict[str, Any]]:
@@ -67,7 +69,7 @@ def router(dash: Dashboard) -> APIRouter:
     @page(dash, "Sessions", "sessions")
     def sessions_page(request: Request, user: User) -> Response:
         dash.refresh()
-        opts = queries.options(dash.store)
+        opts = queries.options(dash.store, dash.tiers)
         f = dash.filters(request)
         drill = drill_of(request)
         rows = _redacted(list_sessions(dash, request, f), user)

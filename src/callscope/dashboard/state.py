@@ -115,6 +115,11 @@ class Dashboard:
         }
         self.hot_lead_above = int(profile.scoring.hot_lead_above)
         self.tiers = pf.tiers(profile)
+        # Tier tags name and colour a tier from the profile (templates never spell an id).
+        self.templates.env.filters["tier_label"] = lambda t: pf.tier_label(
+            profile, t or self.tiers.below
+        )
+        self.templates.env.filters["tier_class"] = lambda t: pf.tier_class(profile, t)
 
     # -- data freshness ----------------------------------------------------------------
     def refresh(self) -> None:
@@ -158,7 +163,7 @@ class Dashboard:
     def filters(self, request: Request) -> Filters:
         latest = queries.latest_day(self.store)
         default_end = latest or datetime.now(UTC).date()
-        return parse_filters(dict(request.query_params), default_end)
+        return parse_filters(dict(request.query_params), default_end, self.tiers.ids)
 
     def render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200

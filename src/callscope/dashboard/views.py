@@ -114,26 +114,31 @@ def _pipeline(measured: dict[str, Any] | None, meetings: int, value: float) -> d
 
 
 def overview(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC).date()
+    today = f.day_shown(now)
     data = queries.overview(
         dash.store,
         f,
         today=today,
         thresholds=dash.thresholds,
         hot_lead_above=dash.hot_lead_above,
+        tiers=dash.tiers,
     )
     q = panels.quality(dash.store, f, dash.tiers)
     per_day = q.pop("per_day")
     data.update(q)
     data.update(panels.trends(per_day, f))
-    data["hot_today"] = queries.hot_leads(dash.store, queries.Range.of(f, today, today), limit=10)
+    data["hot_today"] = queries.hot_leads(
+        dash.store, queries.Range.of(f, today, today), limit=10, tiers=dash.tiers
+    )
+    data["today_is_now"] = today == now
     data.update(_live(dash))
     data["top_tier_label"] = pf.tier_label(dash.profile, dash.tiers.top)
     return data
 
 
 def engineering(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
-    data = queries.engineering(dash.store, f, thresholds=dash.thresholds)
+    data = queries.engineering(dash.store, f, thresholds=dash.thresholds, tiers=dash.tiers)
     for c in data["components"]:
         c["label"] = pf.COMPONENT_LABELS.get(c["key"], c["key"])
     q = panels.quality(dash.store, f, dash.tiers)
@@ -143,7 +148,7 @@ def engineering(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]
 
 
 def revops(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
-    data = queries.revops(dash.store, f, hot_lead_above=dash.hot_lead_above)
+    data = queries.revops(dash.store, f, hot_lead_above=dash.hot_lead_above, tiers=dash.tiers)
     q = panels.quality(dash.store, f, dash.tiers)
     trend = panels.trends(q["per_day"], f)
     data["qualification_trend"] = trend["qualification_trend"]
@@ -163,7 +168,7 @@ def revops(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
 
 def executive(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
     value = meeting_value(request)
-    data = queries.executive(dash.store, f, meeting_value=value)
+    data = queries.executive(dash.store, f, meeting_value=value, tiers=dash.tiers)
     q = panels.quality(dash.store, f, dash.tiers)
     res = panels.resources(dash.store, f, q["per_day"])
     measured = panels.outcomes(dash.store, f)
@@ -202,7 +207,7 @@ def executive(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
 
 
 def knowledge_base(dash: Dashboard, f: Filters, request: Request) -> dict[str, Any]:
-    data = queries.knowledge_base(dash.store, f, cluster=_kb_gaps(dash))
+    data = queries.knowledge_base(dash.store, f, cluster=_kb_gaps(dash), tiers=dash.tiers)
     data.update(panels.knowledge(dash.store, f))
     return data
 
@@ -307,7 +312,7 @@ def router(dash: Dashboard) -> APIRouter:
     @api(dash)
     def options(request: Request, user: User) -> Any:
         dash.refresh()
-        return queries.options(dash.store)
+        return queries.options(dash.store, dash.tiers)
 
     @api(dash)
     def catalog(request: Request, user: User) -> Any:
@@ -334,7 +339,7 @@ def _view_routes(
     @page(dash, title, key)
     def view(request: Request, user: User) -> Response:
         f, data = build(dash, key, request, user)
-        opts = queries.options(dash.store)
+        opts = queries.options(dash.store, dash.tiers)
         ctx = {
             "title": title,
             "active": key,

@@ -6,7 +6,7 @@ objections), 7/30-day trends, every knowledge search query, tool usage, resource
 geographic latency, measured outcomes, and the drill-down filters that turn any aggregate
 back into the calls behind it.
 
-Values come back as the warehouse's ids (``healthcare``, ``tier_1``, a team size of 12): the
+Values come back as the warehouse's ids (an industry id, a tier id, a team size of 12): the
 dashboard names and bands them from the active profile. Chart specs carry ``field`` so the
 dashboard knows which profile field names their labels, and ``drill`` (the session-list
 parameter a click on a bar or slice sets).
@@ -22,6 +22,7 @@ from typing import Any
 from callscope.store.base import Store
 from callscope.store.queries import (
     Range,
+    Tiers,
     ViewFilter,
     _bounds,
     _int,
@@ -29,6 +30,7 @@ from callscope.store.queries import (
     _num,
     _pct,
     _rollup_where,
+    _tiers,
     days_of,
     labels,
     series,
@@ -38,18 +40,6 @@ SCORE_BIN = 10
 # Drill-down parameters of the session list that name a lead column or a signal kind.
 LEAD_COLUMNS = ("industry", "use_case", "current_tool", "timeline", "budget_authority")
 SIGNAL_KINDS = ("integration", "competitor", "objection")
-
-
-@dataclass(frozen=True)
-class Tiers:
-    """The active profile's tiers: ids best first, and which of them count as qualified."""
-
-    ids: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
-    qualified: tuple[str, ...] = ("tier_1", "tier_2")
-
-    @property
-    def top(self) -> str:
-        return self.ids[0]
 
 
 @dataclass(frozen=True)
@@ -64,14 +54,13 @@ class Band:
 
 def _daily_sums(store: Store, f: ViewFilter, cols: Sequence[str], tiers: Tiers) -> dict[date, Any]:
     where, params = _rollup_where(f)
-    marks = ", ".join(f":qt{i}" for i in range(len(tiers.qualified))) or "NULL"
-    params.update({f"qt{i}": t for i, t in enumerate(tiers.qualified)})
+    q_in, q_params = tiers.qualified_in()
     sums = ", ".join(f"SUM({c}) AS {c}" for c in cols)
     rows = store.fetch(
-        f"SELECT day, {sums}, SUM(CASE WHEN tier IN ({marks}) THEN calls ELSE 0 END) AS qualified,"
+        f"SELECT day, {sums}, SUM(CASE WHEN {q_in} THEN calls ELSE 0 END) AS qualified,"
         f" SUM(CASE WHEN tier = :top THEN calls ELSE 0 END) AS top_tier "
         f"FROM dash_daily WHERE {where} GROUP BY day ORDER BY day",
-        {**params, "top": tiers.top},
+        {**params, **q_params, "top": tiers.top},
     )
     out: dict[date, dict[str, float]] = {}
     for r in rows:
@@ -118,10 +107,10 @@ def _moving(values: list[float], window: int = 7) -> list[float | None]:
     return out
 
 
-def quality(store: Store, f: ViewFilter, tiers: Tiers = Tiers()) -> dict[str, Any]:
+def quality(store: Store, f: ViewFilter, tiers: Tiers | None = None) -> dict[str, Any]:
     """Call quality and the business KPIs that come from the same daily sums."""
     rng = Range.of(f)
-    per_day = _daily_sums(store, rng, _QUALITY_COLS, tiers)
+    per_day = _daily_sums(store, rng, _QUALITY_COLS, _tiers(tiers))
     t = {k: _sum(per_day, k) for k in (*_QUALITY_COLS, "qualified", "top_tier")}
     calls = t["calls"]
     sentiment = {k: int(t[k]) for k in ("positive", "neutral", "negative")}

@@ -14,10 +14,12 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 from typing import Any, Protocol
 
 import orjson
 
+from callscope.profile import Profile, load_profile
 from callscope.store.base import Store
 from callscope.store.rollups import (
     DAILY_COUNTERS,
@@ -27,8 +29,6 @@ from callscope.store.rollups import (
     percentile_from_hist,
 )
 
-TIERS: tuple[str, ...] = ("tier_1", "tier_2", "unqualified")
-QUALIFIED_TIERS: tuple[str, ...] = ("tier_1", "tier_2")
 # Latency components: key, unit, profile threshold attribute (the dashboard names them).
 COMPONENTS: tuple[tuple[str, str, str | None], ...] = (
     ("e2e", "ms", "e2e_latency_ms"),
@@ -95,6 +95,49 @@ class Range:
         )
 
 
+@dataclass(frozen=True)
+class Tiers:
+    """The profile's tier ids, best first, the below-tiers id last; all but it qualify.
+
+    SQL gets them as bound parameters (:meth:`qualified_in`), never spelled in a query.
+    """
+
+    ids: tuple[str, ...]
+
+    @classmethod
+    def of(cls, profile: Profile) -> Tiers:
+        return cls(tuple(profile.scoring.tier_ids()))
+
+    @property
+    def top(self) -> str:
+        return self.ids[0]
+
+    @property
+    def below(self) -> str:
+        return self.ids[-1]
+
+    @property
+    def qualified(self) -> tuple[str, ...]:
+        return self.ids[:-1]
+
+    def qualified_in(self, column: str = "tier") -> tuple[str, dict[str, str]]:
+        """``column IN (...)`` over the qualified ids, with its bound parameters."""
+        if not self.qualified:
+            return "1 = 0", {}
+        marks = ", ".join(f":qt{i}" for i in range(len(self.qualified)))
+        return f"{column} IN ({marks})", {f"qt{i}": t for i, t in enumerate(self.qualified)}
+
+
+@lru_cache(maxsize=1)
+def default_tiers() -> Tiers:
+    """The default profile's tiers (``CALLSCOPE_PROFILE``), for callers that pass none."""
+    return Tiers.of(load_profile())
+
+
+def _tiers(tiers: Tiers | None) -> Tiers:
+    return tiers if tiers is not None else default_tiers()
+
+
 # -- WHERE clauses ------------------------------------------------------------------------
 
 
@@ -120,7 +163,9 @@ def _bounds(f: ViewFilter) -> tuple[datetime, datetime]:
     return lo, hi
 
 
-def _session_where(f: ViewFilter, alias: str = "s") -> tuple[str, dict[str, Any]]:
+def _session_where(
+    f: ViewFilter, alias: str = "s", tiers: Tiers | None = None
+) -> tuple[str, dict[str, Any]]:
     p = f"{alias}." if alias else ""
     lo, hi = _bounds(f)
     clauses = [f"{p}started_at >= :lo", f"{p}started_at < :hi"]
@@ -133,8 +178,8 @@ def _session_where(f: ViewFilter, alias: str = "s") -> tuple[str, dict[str, Any]
             clauses.append(f"{p}{col} = :{key}")
             params[key] = value
     if f.tier:
-        clauses.append(f"COALESCE({p}lead_tier, 'unqualified') = :tier")
-        params["tier"] = f.tier
+        clauses.append(f"COALESCE({p}lead_tier, :below) = :tier")
+        params.update({"tier": f.tier, "below": _tiers(tiers).below})
     return " AND ".join(clauses), params
 
 
@@ -210,38 +255,41 @@ def latest_day(store: Store) -> date | None:
     return _day(rows[0]["d"]) if rows and rows[0]["d"] is not None else None
 
 
-def options(store: Store) -> dict[str, list[str]]:
+def options(store: Store, tiers: Tiers | None = None) -> dict[str, list[str]]:
     agents = store.fetch("SELECT DISTINCT agent_name AS v FROM dash_daily ORDER BY 1")
     versions = store.fetch("SELECT DISTINCT agent_version AS v FROM dash_daily ORDER BY 1")
     return {
         "agents": [str(r["v"]) for r in agents],
         "versions": [str(r["v"]) for r in versions],
-        "tiers": list(TIERS),
+        "tiers": list(_tiers(tiers).ids),
     }
 
 
 _SUMS = ", ".join(f"SUM({c}) AS {c}" for c in DAILY_COUNTERS)
 
 
-def totals(store: Store, f: ViewFilter) -> dict[str, float]:
+def totals(store: Store, f: ViewFilter, tiers: Tiers | None = None) -> dict[str, float]:
     where, params = _rollup_where(f)
     row = store.fetch(f"SELECT {_SUMS} FROM dash_daily WHERE {where}", params)[0]
+    q_in, q_params = _tiers(tiers).qualified_in()
     qualified = store.fetch(
-        f"SELECT SUM(calls) AS n FROM dash_daily WHERE {where} AND tier IN ('tier_1', 'tier_2')",
-        params,
+        f"SELECT SUM(calls) AS n FROM dash_daily WHERE {where} AND {q_in}", {**params, **q_params}
     )[0]["n"]
     out = {k: _num(v) for k, v in row.items()}
     out["qualified"] = _num(qualified)
     return out
 
 
-def daily(store: Store, f: ViewFilter, columns: Sequence[str]) -> dict[date, dict[str, float]]:
+def daily(
+    store: Store, f: ViewFilter, columns: Sequence[str], tiers: Tiers | None = None
+) -> dict[date, dict[str, float]]:
     where, params = _rollup_where(f)
     cols = ", ".join(f"SUM({c}) AS {c}" for c in columns)
+    q_in, q_params = _tiers(tiers).qualified_in()
     rows = store.fetch(
-        f"SELECT day, {cols}, SUM(CASE WHEN tier IN ('tier_1', 'tier_2') THEN calls ELSE 0 END)"
+        f"SELECT day, {cols}, SUM(CASE WHEN {q_in} THEN calls ELSE 0 END)"
         f" AS qualified FROM dash_daily WHERE {where} GROUP BY day ORDER BY day",
-        params,
+        {**params, **q_params},
     )
     return {_day(r["day"]): {k: _num(v) for k, v in r.items() if k != "day"} for r in rows}
 
@@ -327,9 +375,14 @@ def _bar(items: list[tuple[str, int]], label: str, **extra: Any) -> dict[str, An
 
 
 def hot_leads(
-    store: Store, f: ViewFilter, limit: int = 10, hot_only: bool = False
+    store: Store,
+    f: ViewFilter,
+    limit: int = 10,
+    hot_only: bool = False,
+    tiers: Tiers | None = None,
 ) -> list[dict[str, Any]]:
-    where, params = _session_where(f)
+    below = _tiers(tiers).below
+    where, params = _session_where(f, tiers=tiers)
     extra = " AND s.hot_lead" if hot_only else ""
     rows = store.fetch(
         "SELECT s.session_id, s.started_at, s.user_name, s.company, s.lead_score, s.lead_tier, "
@@ -344,7 +397,7 @@ def hot_leads(
             "started_at": _iso(r["started_at"]),
             "caller": " · ".join(str(x) for x in (r["user_name"], r["company"]) if x),
             "lead_score": _int(r["lead_score"]),
-            "tier": r["lead_tier"] or "unqualified",
+            "tier": r["lead_tier"] or below,
             "meeting_booked": bool(r["meeting_booked"]),
             "agent": f"{r['agent_name'] or ''} {r['agent_version'] or ''}".strip(),
         }
@@ -392,12 +445,13 @@ def overview(
     thresholds: dict[str, float],
     hot_lead_above: int,
     now: datetime | None = None,
+    tiers: Tiers | None = None,
 ) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
-    prev = totals(store, rng.previous())
-    today_calls = totals(store, Range.of(f, today, today))["calls"]
-    per_day = daily(store, rng, ("calls", "meetings", "hot"))
+    t = totals(store, rng, tiers)
+    prev = totals(store, rng.previous(), tiers)
+    today_calls = totals(store, Range.of(f, today, today), tiers)["calls"]
+    per_day = daily(store, rng, ("calls", "meetings", "hot"), tiers)
     days = days_of(rng)
     hist = latency_hist(store, rng, ("e2e",))
     overall = _merge(hist.values())
@@ -455,7 +509,7 @@ def overview(
         )
         if overall
         else series([], []),
-        "hot_list": hot_leads(store, rng, limit=8, hot_only=False),
+        "hot_list": hot_leads(store, rng, limit=8, hot_only=False, tiers=tiers),
         "alerts": [
             {
                 "fired_at": _iso(a["fired_at"]),
@@ -509,69 +563,50 @@ def _robust_anomalies(
     return out
 
 
-def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) -> dict[str, Any]:
-    rng = Range.of(f)
-    days = days_of(rng)
-    labels_ = [d.isoformat() for d in days]
-    keys = [c[0] for c in COMPONENTS]
-    hist = latency_hist(store, rng, keys)
-    components = []
-    for key, unit, attr in COMPONENTS:
-        overall = _merge(h for (c, _), h in hist.items() if c == key)
-        pcts = _pcts(overall)
-        day_pcts = {d: _pcts(hist.get((key, d), [])) for d in days}
-        threshold = thresholds.get(attr) if attr else None
-        if key == "llm_tps":
-            breached = bool(threshold and pcts["p50"] is not None and pcts["p50"] < threshold)
-        else:
-            breached = bool(threshold and pcts["p95"] is not None and pcts["p95"] > threshold)
-        components.append(
-            {
-                "key": key,
-                "unit": unit,
-                "threshold": threshold,
-                **pcts,
-                "samples": sum(n for _, n in overall),
-                "breached": breached,
-                "chart": series(
-                    labels_,
-                    [
-                        {"label": q, "data": [day_pcts[d][q] for d in days]}
-                        for q in ("p50", "p95", "p99")
-                    ],
-                    type="line",
-                    unit=unit,
-                    thresholds=[{"label": "threshold", "value": threshold}] if threshold else [],
-                )
-                if overall
-                else series([], []),
-            }
-        )
-    t = totals(store, rng)
-    per_day = daily(store, rng, ("calls", "error_calls"))
-    lab = labels(
-        store,
-        rng,
-        (
-            "error_source",
-            "tool_error",
-            "cost_provider",
-            "packet_loss",
-            "jitter",
-            "browser",
-            "region",
-        ),
+def _component(
+    key: str,
+    unit: str,
+    threshold: float | None,
+    hist: dict[tuple[str, Any], list[tuple[int, int]]],
+    days: list[date],
+) -> dict[str, Any]:
+    """One latency component: p50/p95/p99 over the range, per day, against its threshold."""
+    overall = _merge(h for (c, _), h in hist.items() if c == key)
+    pcts = _pcts(overall)
+    day_pcts = {d: _pcts(hist.get((key, d), [])) for d in days}
+    if key == "llm_tps":  # a throughput: too low is the breach
+        breached = bool(threshold and pcts["p50"] is not None and pcts["p50"] < threshold)
+    else:
+        breached = bool(threshold and pcts["p95"] is not None and pcts["p95"] > threshold)
+    chart = series(
+        [d.isoformat() for d in days],
+        [{"label": q, "data": [day_pcts[d][q] for d in days]} for q in ("p50", "p95", "p99")],
+        type="line",
+        unit=unit,
+        thresholds=[{"label": "threshold", "value": threshold}] if threshold else [],
     )
-    err_days = labels(store, rng, ("error_source",), by_day=True)
-    sources = sorted({str(r["label"]) for r in err_days})
-    by = {(r["day"], str(r["label"])): r["total"] for r in err_days}
-    calls = t["calls"]
-    providers = [(str(r["label"]), r["total"]) for r in lab if r["kind"] == "cost_provider"]
-    providers.sort(key=lambda x: -x[1])
+    return {
+        "key": key,
+        "unit": unit,
+        "threshold": threshold,
+        **pcts,
+        "samples": sum(n for _, n in overall),
+        "breached": breached,
+        "chart": chart if overall else series([], []),
+    }
+
+
+def _anomalies(
+    hist: dict[tuple[str, Any], list[tuple[int, int]]],
+    per_day: dict[date, dict[str, float]],
+    days: list[date],
+    thresholds: dict[str, float],
+) -> list[dict[str, Any]]:
+    """Days whose e2e p95, error rate or call count broke a threshold or the robust band."""
     e2e_day = {d: _pcts(hist.get(("e2e", d), []))["p95"] for d in days}
     err_rate_day = {d: _pct(v["error_calls"], v["calls"]) for d, v in per_day.items() if v["calls"]}
     calls_day = {d: v["calls"] for d, v in per_day.items()}
-    anomalies = (
+    found = (
         _robust_anomalies(
             "E2E latency p95",
             {d: v for d, v in e2e_day.items() if v},
@@ -581,7 +616,95 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
         + _robust_anomalies("Error rate %", err_rate_day, "%", thresholds.get("error_rate_pct"))
         + _robust_anomalies("Calls", calls_day, "calls")
     )
-    anomalies.sort(key=lambda a: (a["day"], a["metric"]), reverse=True)
+    found.sort(key=lambda a: (a["day"], a["metric"]), reverse=True)
+    return found[:15]
+
+
+def _errors(store: Store, rng: Range, days: list[date]) -> dict[str, Any]:
+    """Errors per source per day (stacked bars) and their totals."""
+    err_days = labels(store, rng, ("error_source",), by_day=True)
+    sources = sorted({str(r["label"]) for r in err_days})
+    by = {(r["day"], str(r["label"])): r["total"] for r in err_days}
+    return {
+        "errors_by_source": {s: sum(by.get((d, s), 0.0) for d in days) for s in sources},
+        "errors_chart": series(
+            [d.isoformat() for d in days],
+            [{"label": s, "data": [by.get((d, s), 0) for d in days]} for s in sources],
+            type="bar",
+            stacked=True,
+        )
+        if sources
+        else series([], []),
+    }
+
+
+def _costs(lab: list[dict[str, Any]], calls: float) -> dict[str, Any]:
+    """Cost per call by provider (table and bar chart)."""
+    providers = [(str(r["label"]), r["total"]) for r in lab if r["kind"] == "cost_provider"]
+    providers.sort(key=lambda x: -x[1])
+    per_call = [(p, v / calls if calls else 0.0) for p, v in providers]
+    return {
+        "cost_by_provider": {p: round(v, 6) for p, v in per_call},
+        "cost_chart": series(
+            [p for p, _ in per_call],
+            [{"label": "USD per call", "data": [round(v, 5) for _, v in per_call]}],
+            type="bar",
+            unit="USD",
+        )
+        if providers
+        else series([], []),
+    }
+
+
+def _network(lab: list[dict[str, Any]], calls: float) -> dict[str, Any]:
+    """Packet loss and jitter bands, devices and regions: charts and their tables."""
+    empty = series([], [])
+    return {
+        "packet_loss_chart": _bar(
+            _dist(lab, "packet_loss", order=_band_order(lab, "packet_loss")), "calls"
+        )
+        if calls
+        else empty,
+        "jitter_chart": _bar(_dist(lab, "jitter", order=_band_order(lab, "jitter")), "calls")
+        if calls
+        else empty,
+        "device_chart": _doughnut(_dist(lab, "browser", limit=8)),
+        "region_chart": _bar(
+            _dist(lab, "region", limit=12), "calls", horizontal=True, drill="region"
+        )
+        if calls
+        else empty,
+        "distributions": {
+            k: dict(_dist(lab, k, limit=50)) for k in ("packet_loss", "jitter", "browser", "region")
+        },
+    }
+
+
+_ENGINEERING_LABELS = (
+    "error_source",
+    "tool_error",
+    "cost_provider",
+    "packet_loss",
+    "jitter",
+    "browser",
+    "region",
+)
+
+
+def engineering(
+    store: Store, f: ViewFilter, *, thresholds: dict[str, float], tiers: Tiers | None = None
+) -> dict[str, Any]:
+    rng = Range.of(f)
+    days = days_of(rng)
+    hist = latency_hist(store, rng, [c[0] for c in COMPONENTS])
+    components = [
+        _component(key, unit, thresholds.get(attr) if attr else None, hist, days)
+        for key, unit, attr in COMPONENTS
+    ]
+    t = totals(store, rng, tiers)
+    per_day = daily(store, rng, ("calls", "error_calls"), tiers)
+    lab = labels(store, rng, _ENGINEERING_LABELS)
+    calls = t["calls"]
     return {
         "components": components,
         "calls": int(calls),
@@ -589,48 +712,11 @@ def engineering(store: Store, f: ViewFilter, *, thresholds: dict[str, float]) ->
         "error_rate_pct": _pct(t["error_calls"], calls),
         "cost_per_call": round(t["cost_sum"] / t["cost_calls"], 6) if t["cost_calls"] else 0.0,
         "thresholds": thresholds,
-        "errors_by_source": {s: sum(by.get((d, s), 0.0) for d in days) for s in sources},
+        **_errors(store, rng, days),
         "tool_errors": {str(r["label"]): r["n"] for r in lab if r["kind"] == "tool_error"},
-        "errors_chart": series(
-            labels_,
-            [{"label": s, "data": [by.get((d, s), 0) for d in days]} for s in sources],
-            type="bar",
-            stacked=True,
-        )
-        if sources
-        else series([], []),
-        "cost_by_provider": {p: round(v / calls, 6) if calls else 0.0 for p, v in providers},
-        "cost_chart": series(
-            [p for p, _ in providers],
-            [
-                {
-                    "label": "USD per call",
-                    "data": [round(v / calls, 5) if calls else 0 for _, v in providers],
-                }
-            ],
-            type="bar",
-            unit="USD",
-        )
-        if providers
-        else series([], []),
-        "packet_loss_chart": _bar(
-            _dist(lab, "packet_loss", order=_band_order(lab, "packet_loss")), "calls"
-        )
-        if calls
-        else series([], []),
-        "jitter_chart": _bar(_dist(lab, "jitter", order=_band_order(lab, "jitter")), "calls")
-        if calls
-        else series([], []),
-        "device_chart": _doughnut(_dist(lab, "browser", limit=8)),
-        "region_chart": _bar(
-            _dist(lab, "region", limit=12), "calls", horizontal=True, drill="region"
-        )
-        if calls
-        else series([], []),
-        "distributions": {
-            k: dict(_dist(lab, k, limit=50)) for k in ("packet_loss", "jitter", "browser", "region")
-        },
-        "anomalies": anomalies[:15],
+        **_costs(lab, calls),
+        **_network(lab, calls),
+        "anomalies": _anomalies(hist, per_day, days, thresholds),
     }
 
 
@@ -675,37 +761,86 @@ def _weekly_trend(
     )
 
 
-def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any]:
-    rng = Range.of(f)
-    t = totals(store, rng)
-    days = days_of(rng)
-    labels_ = [d.isoformat() for d in days]
+def _tier_counts(store: Store, rng: Range, tier_ids: Sequence[str]) -> dict[str, Any]:
+    """Calls per tier of the profile, best first, and its doughnut."""
     where, params = _rollup_where(rng)
-    tiers = {
-        str(r["tier"]): _int(r["n"])
-        for r in store.fetch(
-            f"SELECT tier, SUM(calls) AS n FROM dash_daily WHERE {where} GROUP BY tier", params
+    rows = store.fetch(
+        f"SELECT tier, SUM(calls) AS n FROM dash_daily WHERE {where} GROUP BY tier", params
+    )
+    by_tier = {str(r["tier"]): _int(r["n"]) for r in rows}
+    counts = {k: by_tier.get(k, 0) for k in tier_ids}
+    chart = series(
+        list(tier_ids),
+        [
+            {
+                "label": "calls",
+                "data": list(counts.values()),
+                "colors": _tier_colors(len(tier_ids)),
+            }
+        ],
+        type="doughnut",
+        field="@tiers",
+        drill="tier",
+    )
+    return {"tiers": counts, "tier_chart": chart if any(by_tier.values()) else series([], [])}
+
+
+def _signal_charts(store: Store, rng: Range) -> dict[str, Any]:
+    """Objections and competitors: totals, bars and weekly trends of the leading ones."""
+    kinds = ("objection", "competitor")
+    lab = labels(store, rng, kinds)
+    lab_days = labels(store, rng, kinds, by_day=True)
+    out: dict[str, Any] = {}
+    for kind, field in (("objection", "objections"), ("competitor", "competitors")):
+        out[field] = {str(r["label"]): r["n"] for r in lab if r["kind"] == kind}
+        out[f"{field}_chart"] = (
+            _bar(_dist(lab, kind), "calls", horizontal=True, field=field, drill=kind)
+            if out[field]
+            else series([], [])
         )
-    }
-    lab = labels(store, rng, ("objection", "competitor"))
-    lab_days = labels(store, rng, ("objection", "competitor"), by_day=True)
-    per_day = daily(store, rng, ("meetings", "meeting_failed"))
-    calls = t["calls"]
-    hot = hot_leads(store, rng, limit=15)
+        out[f"{kind}_trend_chart"] = _weekly_trend(lab_days, kind)[1]
+    return out
+
+
+def _meetings_chart(per_day: dict[date, dict[str, float]], days: list[date]) -> dict[str, Any]:
+    def col(key: str) -> list[int]:
+        return [int(per_day.get(d, {}).get(key, 0)) for d in days]
+
+    return series(
+        [d.isoformat() for d in days],
+        [
+            {"label": "booked", "data": col("meetings")},
+            {"label": "failed", "data": col("meeting_failed"), "color": "#d2483f"},
+        ],
+        type="bar",
+        stacked=True,
+    )
+
+
+def _hot_with_signals(store: Store, rng: Range, tiers: Tiers | None) -> list[dict[str, Any]]:
+    hot = hot_leads(store, rng, limit=15, tiers=tiers)
     signals = _lead_signals(store, [h["session_id"] for h in hot])
     for h in hot:
         h["signals"] = signals.get(h["session_id"], [])
-    versions = _versions(store, rng)
+    return hot
+
+
+def revops(
+    store: Store, f: ViewFilter, *, hot_lead_above: int, tiers: Tiers | None = None
+) -> dict[str, Any]:
+    rng = Range.of(f)
+    t = totals(store, rng, tiers)
+    per_day = daily(store, rng, ("meetings", "meeting_failed"), tiers)
+    calls = t["calls"]
     funnel = [
         ("Calls", calls),
         ("Engaged (3+ caller turns)", t["engaged"]),
-        ("Qualified (tier 1–2)", t["qualified"]),
+        ("Qualified (every tier above the lowest)", t["qualified"]),
         (f"Hot (> {hot_lead_above})", t["hot"]),
         ("Meeting booked", t["meetings"]),
     ]
     coverage = [(field, _pct(t[col], calls)) for col, field in COVERAGE]
-    _, objection_trend = _weekly_trend(lab_days, "objection")
-    _, competitor_trend = _weekly_trend(lab_days, "competitor")
+    empty = series([], [])
     return {
         "calls": int(calls),
         "qualified": int(t["qualified"]),
@@ -715,44 +850,14 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
         "meetings_failed": int(t["meeting_failed"]),
         "avg_score": round(t["score_sum"] / calls, 2) if calls else 0.0,
         "funnel": {k: int(v) for k, v in funnel},
-        "tiers": {k: tiers.get(k, 0) for k in TIERS},
-        "objections": {str(r["label"]): r["n"] for r in lab if r["kind"] == "objection"},
-        "competitors": {str(r["label"]): r["n"] for r in lab if r["kind"] == "competitor"},
+        **_tier_counts(store, rng, _tiers(tiers).ids),
+        **_signal_charts(store, rng),
         "coverage_pct": dict(coverage),
-        "hot_list": hot,
-        "versions": versions,
+        "hot_list": _hot_with_signals(store, rng, tiers),
+        "versions": _versions(store, rng, _tiers(tiers)),
         "funnel_chart": _bar([(k, int(v)) for k, v in funnel], "calls", horizontal=True)
         if calls
-        else series([], []),
-        "tier_chart": series(
-            list(TIERS),
-            [
-                {
-                    "label": "calls",
-                    "data": [tiers.get(k, 0) for k in TIERS],
-                    "colors": ["#1f9d6b", "#d99a1e", "#9aa3b5"],
-                }
-            ],
-            type="doughnut",
-        )
-        if calls
-        else series([], []),
-        "objections_chart": _bar(
-            _dist(lab, "objection"), "calls", horizontal=True, field="objections", drill="objection"
-        )
-        if any(r["kind"] == "objection" for r in lab)
-        else series([], []),
-        "competitors_chart": _bar(
-            _dist(lab, "competitor"),
-            "calls",
-            horizontal=True,
-            field="competitors",
-            drill="competitor",
-        )
-        if any(r["kind"] == "competitor" for r in lab)
-        else series([], []),
-        "objection_trend_chart": objection_trend,
-        "competitor_trend_chart": competitor_trend,
+        else empty,
         "coverage_chart": series(
             [k for k, _ in coverage],
             [{"label": "% of calls", "data": [v for _, v in coverage]}],
@@ -762,38 +867,27 @@ def revops(store: Store, f: ViewFilter, *, hot_lead_above: int) -> dict[str, Any
             field="@fields",
         )
         if calls
-        else series([], []),
-        "meetings_chart": series(
-            labels_,
-            [
-                {
-                    "label": "booked",
-                    "data": [int(per_day.get(d, {}).get("meetings", 0)) for d in days],
-                },
-                {
-                    "label": "failed",
-                    "data": [int(per_day.get(d, {}).get("meeting_failed", 0)) for d in days],
-                    "color": "#d2483f",
-                },
-            ],
-            type="bar",
-            stacked=True,
-        )
-        if calls
-        else series([], []),
+        else empty,
+        "meetings_chart": _meetings_chart(per_day, days_of(rng)) if calls else empty,
     }
 
 
-def _versions(store: Store, f: Range) -> list[dict[str, Any]]:
+def _tier_colors(n: int) -> list[str]:
+    """Best tier green, the below-tiers grey, the tiers between amber."""
+    return ["#1f9d6b"] + ["#d99a1e"] * max(0, n - 2) + (["#9aa3b5"] if n > 1 else [])
+
+
+def _versions(store: Store, f: Range, tiers: Tiers) -> list[dict[str, Any]]:
     where, params = _rollup_where(f)
+    q_in, q_params = tiers.qualified_in()
     rows = store.fetch(
         "SELECT agent_name, agent_version, SUM(calls) AS calls, SUM(meetings) AS meetings, "
-        "SUM(CASE WHEN tier IN ('tier_1', 'tier_2') THEN calls ELSE 0 END) AS qualified, "
+        f"SUM(CASE WHEN {q_in} THEN calls ELSE 0 END) AS qualified, "
         "SUM(score_sum) AS score_sum, SUM(error_calls) AS error_calls, "
         "SUM(cost_sum) AS cost_sum, SUM(cost_calls) AS cost_calls "
         f"FROM dash_daily WHERE {where} GROUP BY agent_name, agent_version "
         "ORDER BY agent_name, agent_version",
-        params,
+        {**params, **q_params},
     )
     lat = store.fetch(
         "SELECT agent_name, agent_version, bucket, SUM(n) AS n FROM dash_latency "
@@ -829,11 +923,13 @@ def _versions(store: Store, f: Range) -> list[dict[str, Any]]:
     return out
 
 
-def executive(store: Store, f: ViewFilter, *, meeting_value: float) -> dict[str, Any]:
+def executive(
+    store: Store, f: ViewFilter, *, meeting_value: float, tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
-    prev = totals(store, rng.previous())
-    per_day = daily(store, rng, ("calls", "meetings", "cost_sum"))
+    t = totals(store, rng, tiers)
+    prev = totals(store, rng.previous(), tiers)
+    per_day = daily(store, rng, ("calls", "meetings", "cost_sum"), tiers)
     weeks: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for d, v in sorted(per_day.items()):
         acc = weeks[week_of(d)]
@@ -907,11 +1003,13 @@ def executive(store: Store, f: ViewFilter, *, meeting_value: float) -> dict[str,
 GapFn = Callable[[list[tuple[str, str]]], list[dict[str, Any]]]
 
 
-def knowledge_base(store: Store, f: ViewFilter, *, cluster: GapFn | None = None) -> dict[str, Any]:
+def knowledge_base(
+    store: Store, f: ViewFilter, *, cluster: GapFn | None = None, tiers: Tiers | None = None
+) -> dict[str, Any]:
     rng = Range.of(f)
-    t = totals(store, rng)
+    t = totals(store, rng, tiers)
     days = days_of(rng)
-    per_day = daily(store, rng, ("kb_searches", "kb_failed"))
+    per_day = daily(store, rng, ("kb_searches", "kb_failed"), tiers)
     where, params = _rollup_where(rng)
     failed = store.fetch(
         "SELECT query, SUM(n) AS n, SUM(sessions) AS sessions, MAX(last_at) AS last_at, "
@@ -987,9 +1085,10 @@ def sessions_list(
     before: datetime | None = None,
     limit: int = 50,
     extra: tuple[str, dict[str, Any]] | None = None,
+    tiers: Tiers | None = None,
 ) -> list[dict[str, Any]]:
     """Calls of the range, newest first; ``extra``: a drill-down clause over ``sessions s``."""
-    where, params = _session_where(f)
+    where, params = _session_where(f, tiers=tiers)
     if extra and extra[0]:
         where += f" AND {extra[0]}"
         params.update(extra[1])
@@ -1018,17 +1117,19 @@ def sessions_list(
         f"FROM sessions s WHERE {where} ORDER BY s.started_at DESC LIMIT :limit",
         {**params, "limit": limit},
     )
-    return [live_row(r) for r in rows]
+    below = _tiers(tiers).below
+    return [live_row(r, below) for r in rows]
 
 
-def live_row(r: dict[str, Any]) -> dict[str, Any]:
+def live_row(r: dict[str, Any], below: str) -> dict[str, Any]:
+    """One call of a list; ``below``: the tier id of a call without one (not yet scored)."""
     return {
         "session_id": r["session_id"],
         "started_at": _iso(r.get("started_at")),
         "agent_name": r.get("agent_name") or "",
         "agent_version": r.get("agent_version") or "",
         "duration_seconds": _round(r.get("duration_seconds")),
-        "tier": r.get("lead_tier") or "unqualified",
+        "tier": r.get("lead_tier") or below,
         "lead_score": r.get("lead_score"),
         "meeting_booked": bool(r.get("meeting_booked")),
         "sentiment": r.get("sentiment") or "",
@@ -1038,13 +1139,16 @@ def live_row(r: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def new_sessions(store: Store, since: datetime, limit: int = 100) -> list[dict[str, Any]]:
+def new_sessions(
+    store: Store, since: datetime, limit: int = 100, tiers: Tiers | None = None
+) -> list[dict[str, Any]]:
     """Sessions processed after ``since`` (the live feed), oldest first."""
+    below = _tiers(tiers).below
     rows = store.fetch(
         f"SELECT {LIVE_COLUMNS} FROM sessions WHERE processed_at > ? ORDER BY processed_at LIMIT ?",
         (since, limit),
     )
-    return [{**live_row(r), "_processed_at": r["processed_at"]} for r in rows]
+    return [{**live_row(r, below), "_processed_at": r["processed_at"]} for r in rows]
 
 
 def newest_processed(store: Store) -> datetime | None:

@@ -114,7 +114,7 @@
     if (feed) {
       var li = document.createElement("li");
       li.innerHTML = '<a href="/sessions/' + encodeURIComponent(s.session_id) + '">' + esc(s.session_id) +
-        "</a> · " + esc(s.tier || "");
+        "</a> · " + esc(s.tier_label || "");
       feed.insertBefore(li, feed.firstChild);
       while (feed.children.length > 8) feed.removeChild(feed.lastChild);
     }
@@ -125,13 +125,17 @@
       tr.setAttribute("data-session", s.session_id);
       tr.innerHTML = '<td><a href="/sessions/' + encodeURIComponent(s.session_id) + '">' + esc(s.session_id) +
         "</a></td><td>" + esc(s.started_at) + "</td><td>" + esc(s.agent_name) + " " + esc(s.agent_version) +
-        '</td><td class="num">' + fmt(s.duration_seconds) + '</td><td><span class="tag ' + esc(s.tier) + '">' +
-        esc(s.tier) + '</span></td><td class="num">' + esc(s.lead_score) + "</td><td>" +
+        '</td><td class="num">' + fmt(s.duration_seconds) + '</td><td><span class="tag ' + esc(s.tier_class) + '" data-tier="' + esc(s.tier) + '">' +
+        esc(s.tier_label) + '</span></td><td class="num">' + esc(s.lead_score) + "</td><td>" +
         (s.meeting_booked ? '<span class="tag good">booked</span>' : "") + "</td><td>" + esc(s.sentiment) + "</td>";
       body.insertBefore(tr, body.firstChild);
     }
+    // Count the call only if it started on the day the KPI shows (today, or the last day
+    // of a range in the past).
     var today = document.querySelector('[data-testid="kpi-calls-today"] .kpi-value');
-    if (today && s.is_today) {
+    var shown = document.querySelector("[data-day]");
+    var day = shown ? shown.getAttribute("data-day") : "";
+    if (today && day && String(s.started_at || "").slice(0, 10) === day) {
       var n = parseInt(today.textContent.replace(/[^0-9]/g, ""), 10) || 0;
       today.textContent = (n + 1).toLocaleString();
     }
