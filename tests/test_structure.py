@@ -19,8 +19,6 @@ DATA_TABLES: set[str] = set()
 # the branch that splits it is merged: dashboard/detail.py build and store/queries.py
 # engineering (h3), analyze/modules/quality.py analyze_quality (h1).
 PENDING: set[str] = {
-    "dashboard/detail.py:build",
-    "store/queries.py:engineering",
     "analyze/modules/quality.py:analyze_quality",
 }
 
