@@ -38,7 +38,7 @@ from callscope.sinks.base import (
     alert_event_from_row,
     lead_event_from_row,
 )
-from callscope.sinks.config import SEVERITY_RANK, Route, SinksConfig
+from callscope.sinks.config import SEVERITY_RANK, Route, SinksConfig, qualified_tiers
 from callscope.store.base import Store
 
 log = structlog.get_logger("callscope.sinks")
@@ -173,6 +173,7 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _now,
         check_sinks: bool = True,
+        qualified: Sequence[str] | None = None,
     ) -> None:
         unknown = sorted({n for r in config.routes for n in r.to} - set(sinks))
         if unknown and check_sinks:
@@ -182,6 +183,8 @@ class Dispatcher:
         self.sinks = dict(sinks)
         self._sleep = sleep
         self._clock = clock
+        # Tiers a route without ``tiers`` sends: the profile's, never spelled here.
+        self.qualified = list(qualified) if qualified is not None else qualified_tiers()
         ensure_tables(store)
 
     # -- what is due ------------------------------------------------------------------------
@@ -239,7 +242,8 @@ class Dispatcher:
     def _lead_tiers(self, sink: str, routes: list[Route]) -> list[str] | None:
         """The tiers routed to ``sink`` (None: every call).
 
-        A route without ``tiers`` sends qualified leads (tier_1, tier_2), except to Amplitude,
+        A route without ``tiers`` sends qualified leads (the profile's tiers above its
+        below-tiers id), except to Amplitude,
         which by the strategy receives every call.
         """
         dest = self.config.destinations.get(sink)
@@ -248,7 +252,7 @@ class Dispatcher:
         for r in routes:
             if r.tiers is None and every_call:
                 return None
-            tiers.update(r.tiers if r.tiers is not None else ["tier_1", "tier_2"])
+            tiers.update(r.tiers if r.tiers is not None else self.qualified)
         return sorted(tiers)
 
     # -- delivering -------------------------------------------------------------------------

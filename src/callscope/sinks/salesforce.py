@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from simple_salesforce.login import SalesforceLogin, token_login
 
 from callscope.governance.redact import redact_text
 from callscope.sinks.base import ErasureRequest, Event, LeadEvent, SinkError
-from callscope.sinks.config import SalesforceDest
+from callscope.sinks.config import SalesforceDest, qualified_tiers
 from callscope.sinks.field_map import (
     Labeler,
     call_context,
@@ -177,12 +177,16 @@ class SalesforceSink:
         creds: Credentials,
         *,
         labeler: Labeler = lambda _field, value: title_label(value),
+        qualified: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.dest = dest
         self._creds = creds
         self._labeler = labeler
+        # The follow-up Task goes to the configured tiers, else the profile's qualified ones.
+        tiers = dest.task.tiers if dest.task.tiers is not None else qualified
+        self._task_tiers = list(tiers) if tiers is not None else qualified_tiers()
         self._clock = clock
         self._session = _Session(dest.timeout_s, dest.token_url)
         self._session.verify = dest.ca_bundle or True
@@ -387,7 +391,7 @@ class SalesforceSink:
         if d.voice_call:
             subs.append(self._voice_call(event, record_ref))
         tier = lookup(ctx, "lead.tier")
-        if d.task.enabled and tier in d.task.tiers and not found.get("task"):
+        if d.task.enabled and tier in self._task_tiers and not found.get("task"):
             subs.append(self._task(event, ctx, record_ref, owner))
         return subs
 
