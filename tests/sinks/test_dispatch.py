@@ -365,6 +365,8 @@ def test_erasure_drains_with_retries_and_forgets_the_identifiers(
     first = dispatcher(store, harnesses).drain_erasures()
     status = {d.sink: d.status for d in first}
     assert status == {"salesforce": "retry", "webhook": "unsupported"}
+    shown = {r["sink"]: r["erasures"] for r in dispatcher(store, harnesses).status()}
+    assert shown["salesforce"] == {"retry": 1} and shown["webhook"] == {"unsupported": 1}
     rows = {
         r["sink"]: r
         for r in store.fetch("SELECT sink, status, identifiers, subject FROM sink_erasures")
@@ -374,6 +376,8 @@ def test_erasure_drains_with_retries_and_forgets_the_identifiers(
     store.execute("UPDATE sink_erasures SET next_attempt_at = ?", [datetime.now(UTC)])
     (done,) = dispatcher(store, harnesses).drain_erasures()
     assert done.status == "done"
+    shown = {r["sink"]: r["erasures"] for r in dispatcher(store, harnesses).status()}
+    assert shown["salesforce"] == {"done": 1}
     final = store.fetch("SELECT identifiers, subject FROM sink_erasures WHERE sink = 'salesforce'")
     assert final[0]["identifiers"] is None and final[0]["subject"].startswith("sha256:")
     state = sf.extra["state"]

@@ -276,7 +276,15 @@ def status_cmd(
         typer.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
         return
     table = Table(
-        "sink", "delivered", "retry", "failed", "dead", "pending", "last attempt", "last error"
+        "sink",
+        "delivered",
+        "retry",
+        "failed",
+        "dead",
+        "pending",
+        "erasures",
+        "last attempt",
+        "last error",
     )
     for r in rows:
         last = r["last_attempt_at"]
@@ -284,6 +292,7 @@ def status_cmd(
             r["sink"],
             *(str(r[k]) for k in ("delivered", "retry", "failed", "dead")),
             str(r.get("pending", "-")),
+            ", ".join(f"{k} {v}" for k, v in sorted(r["erasures"].items())) or "-",
             last.strftime("%Y-%m-%d %H:%M:%S") if last else "-",
             (r["last_error"] or "")[:60],
         )

@@ -430,11 +430,13 @@ class Dispatcher:
     # -- operators --------------------------------------------------------------------------
 
     def status(self) -> list[dict[str, Any]]:
-        """Per sink: counts by status, events still pending, last attempt and last error."""
+        """Per sink: counts by status, events still pending, last attempt and last error, and
+        the erasure requests it owes or has done (``erasures``: status -> count)."""
         rows = self.store.fetch(
             "SELECT sink, status, COUNT(*) AS n, MAX(last_attempt_at) AS last_attempt_at "
             "FROM sink_deliveries GROUP BY sink, status"
         )
+        erased = erasure.counts(self.store)
         errors = {
             r["sink"]: r["last_error"]
             for r in self.store.fetch(
@@ -452,7 +454,7 @@ class Dispatcher:
                 "last_attempt_at": None,
                 "last_error": errors.get(name),
             }
-            for name in sorted(set(self._routed()) | {r["sink"] for r in rows})
+            for name in sorted(set(self._routed()) | {r["sink"] for r in rows} | set(erased))
         }
         for r in rows:
             entry = out[r["sink"]]
@@ -464,6 +466,8 @@ class Dispatcher:
                 entry["last_attempt_at"] = last
         for name in self._routed():
             out[name]["pending"] = len(self.pending(name, limit=10_000))
+        for name, entry in out.items():
+            entry["erasures"] = erased.get(name, {})
         return list(out.values())
 
     def requeue(self, sink: str) -> int:
