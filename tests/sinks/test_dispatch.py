@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from callscope.sinks.config import SinkConfigError, parse_sinks_config
+from callscope.sinks.config import SinkConfigError, parse_sinks_config, qualified_tiers
 from callscope.sinks.dispatch import Dispatcher
 from callscope.sinks.factory import build_sinks
 from callscope.store import Store
@@ -29,7 +29,7 @@ CONFIG = {
             "min_severity": "warning",
             "to": ["pagerduty"],
         },
-        {"events": "lead", "tiers": ["tier_1", "tier_2"], "to": ["salesforce", "webhook"]},
+        {"events": "lead", "to": ["salesforce", "webhook"]},  # the profile's qualified tiers
     ],
     "retry": {
         "attempts": 3,
@@ -70,21 +70,23 @@ def dispatcher(
     )
 
 
+QUALIFIED = qualified_tiers()  # the default profile's tiers above its below-tiers id
+IN_QUALIFIED = f"tier IN ({', '.join('?' * len(QUALIFIED))})"
+
+
 def expected(store: Store) -> dict[str, int]:
     def n(sql: str) -> int:
-        return int(store.fetch(sql)[0]["n"])
+        return int(store.fetch(sql, QUALIFIED if "?" in sql else ())[0]["n"])
 
     alerts_sp = n("SELECT COUNT(*) n FROM alerts_history WHERE channel IN ('sales', 'product')")
-    leads = n("SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1', 'tier_2')")
+    leads = n(f"SELECT COUNT(*) n FROM leads WHERE {IN_QUALIFIED}")
     return {
         "slack": alerts_sp,
         "pagerduty": n(
             "SELECT COUNT(*) n FROM alerts_history "
             "WHERE channel = 'engineering' AND severity IN ('warning', 'critical')"
         ),
-        "salesforce": n(
-            "SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1', 'tier_2') AND email IS NOT NULL"
-        ),
+        "salesforce": n(f"SELECT COUNT(*) n FROM leads WHERE {IN_QUALIFIED} AND email IS NOT NULL"),
         "webhook": alerts_sp + leads,
     }
 
@@ -99,7 +101,7 @@ def test_routes_every_event_once_and_a_restart_resends_nothing(
     assert got == want
     leads_without_email = int(
         store.fetch(
-            "SELECT COUNT(*) n FROM leads WHERE tier IN ('tier_1','tier_2') AND email IS NULL"
+            f"SELECT COUNT(*) n FROM leads WHERE {IN_QUALIFIED} AND email IS NULL", QUALIFIED
         )[0]["n"]
     )
     assert stats.failed == leads_without_email  # Salesforce refuses those, once, for good
@@ -109,6 +111,23 @@ def test_routes_every_event_once_and_a_restart_resends_nothing(
     assert {k: len(h.received()) for k, h in harnesses.items()} == want
     rows = store.fetch("SELECT sink, status, COUNT(*) n FROM sink_deliveries GROUP BY sink, status")
     assert {(r["sink"], r["status"]): r["n"] for r in rows}[("slack", "delivered")] == want["slack"]
+
+
+def test_leads_follow_the_profiles_qualified_tiers(
+    store: Store, harnesses: dict[str, Harness]
+) -> None:
+    """A route without ``tiers`` sends the tiers the profile calls qualified, no fixed ids."""
+    best = QUALIFIED[:1]
+    config = parse_sinks_config(CONFIG)
+    sinks = {k: h.sink for k, h in harnesses.items()}
+    Dispatcher(store, config, sinks, sleep=Sleeps(), qualified=best).run_once()
+    want = int(
+        store.fetch("SELECT COUNT(*) n FROM leads WHERE tier = ? AND email IS NOT NULL", best)[0][
+            "n"
+        ]
+    )
+    assert 0 < want < expected(store)["salesforce"]
+    assert len(harnesses["salesforce"].received()) == want
 
 
 def test_a_failing_sink_never_blocks_the_others(
@@ -346,6 +365,8 @@ def test_erasure_drains_with_retries_and_forgets_the_identifiers(
     first = dispatcher(store, harnesses).drain_erasures()
     status = {d.sink: d.status for d in first}
     assert status == {"salesforce": "retry", "webhook": "unsupported"}
+    shown = {r["sink"]: r["erasures"] for r in dispatcher(store, harnesses).status()}
+    assert shown["salesforce"] == {"retry": 1} and shown["webhook"] == {"unsupported": 1}
     rows = {
         r["sink"]: r
         for r in store.fetch("SELECT sink, status, identifiers, subject FROM sink_erasures")
@@ -355,6 +376,8 @@ def test_erasure_drains_with_retries_and_forgets_the_identifiers(
     store.execute("UPDATE sink_erasures SET next_attempt_at = ?", [datetime.now(UTC)])
     (done,) = dispatcher(store, harnesses).drain_erasures()
     assert done.status == "done"
+    shown = {r["sink"]: r["erasures"] for r in dispatcher(store, harnesses).status()}
+    assert shown["salesforce"] == {"done": 1}
     final = store.fetch("SELECT identifiers, subject FROM sink_erasures WHERE sink = 'salesforce'")
     assert final[0]["identifiers"] is None and final[0]["subject"].startswith("sha256:")
     state = sf.extra["state"]

@@ -66,6 +66,14 @@ def _labeler() -> Any:
     return profile_labeler(profile_or_exit())
 
 
+def _qualified() -> list[str]:
+    """The active profile's qualified tiers (routes and Tasks without ``tiers`` send these)."""
+    from callscope.cli.core import profile_or_exit
+    from callscope.sinks.config import qualified_tiers
+
+    return qualified_tiers(profile_or_exit())
+
+
 def _sinks(config: Any, only: str | None = None) -> dict[str, Any]:
     from callscope.sinks.config import SinkConfigError
     from callscope.sinks.factory import build_sink
@@ -76,8 +84,11 @@ def _sinks(config: Any, only: str | None = None) -> dict[str, Any]:
             known = ", ".join(config.destinations) or "none configured"
             raise _fail(f"unknown destination {name!r} (configured: {known})", 2)
     try:
-        labeler = _labeler()
-        return {n: build_sink(n, config.destinations[n], labeler=labeler) for n in names}
+        labeler, tiers = _labeler(), _qualified()
+        return {
+            n: build_sink(n, config.destinations[n], labeler=labeler, qualified=tiers)
+            for n in names
+        }
     except SinkConfigError as exc:
         raise _fail(str(exc), 2) from None
 
@@ -115,7 +126,7 @@ def run_cmd(
     sinks = _sinks(config)
     store = _store(url)
     try:
-        dispatcher = Dispatcher(store, config, sinks)
+        dispatcher = Dispatcher(store, config, sinks, qualified=_qualified())
         if once:
             stats = dispatcher.run_once()
             erased = ", ".join(f"{k} {v}" for k, v in sorted(stats.erasures.items()))
@@ -274,7 +285,15 @@ def status_cmd(
         typer.echo(orjson.dumps(rows, default=str, option=orjson.OPT_INDENT_2).decode())
         return
     table = Table(
-        "sink", "delivered", "retry", "failed", "dead", "pending", "last attempt", "last error"
+        "sink",
+        "delivered",
+        "retry",
+        "failed",
+        "dead",
+        "pending",
+        "erasures",
+        "last attempt",
+        "last error",
     )
     for r in rows:
         last = r["last_attempt_at"]
@@ -282,6 +301,7 @@ def status_cmd(
             r["sink"],
             *(str(r[k]) for k in ("delivered", "retry", "failed", "dead")),
             str(r.get("pending", "-")),
+            ", ".join(f"{k} {v}" for k, v in sorted(r["erasures"].items())) or "-",
             last.strftime("%Y-%m-%d %H:%M:%S") if last else "-",
             (r["last_error"] or "")[:60],
         )

@@ -9,7 +9,7 @@ destination names the environment variable that holds its secret.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -50,7 +50,7 @@ class SalesforceTask(_Strict):
     enabled: bool = True
     subject: str = "Follow up on voice trial call"
     status: str = "Not Started"  # an open status of the org's Task picklist
-    tiers: list[str] = Field(default_factory=lambda: ["tier_1", "tier_2"])
+    tiers: list[str] | None = None  # None: every tier of the profile above its below-tiers id
     # Days from the call to ActivityDate, by next_step.follow_up_priority (else insights.urgency,
     # else from the lead).
     due_days: dict[str, int] = Field(default_factory=lambda: {"high": 1, "medium": 3, "low": 7})
@@ -272,7 +272,8 @@ class Route(_Strict):
     channels: list[str] | None = None
     rules: list[str] | None = None  # alerts: rule names
     min_severity: Literal["info", "warning", "error", "critical"] = "info"
-    tiers: list[str] | None = None  # leads: qualification tiers (default tier_1 and tier_2)
+    # leads: qualification tiers (None: every tier of the profile above its below-tiers id)
+    tiers: list[str] | None = None
 
     def matches_alert(self, channel: str | None, rule: str, severity: str) -> bool:
         return (
@@ -282,8 +283,8 @@ class Route(_Strict):
             and SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK[self.min_severity]
         )
 
-    def matches_lead(self, tier: str | None) -> bool:
-        tiers = self.tiers if self.tiers is not None else ["tier_1", "tier_2"]
+    def matches_lead(self, tier: str | None, qualified: Sequence[str]) -> bool:
+        tiers = self.tiers if self.tiers is not None else qualified
         return self.events == "lead" and tier in tiers
 
 
@@ -369,3 +370,12 @@ def secret(env_name: str, dest: str, env: Mapping[str, str] | None = None) -> st
             f"sinks.destinations.{dest}: environment variable {env_name} is not set"
         )
     return value
+
+
+def qualified_tiers(profile: Any = None) -> list[str]:
+    """The tiers that make a lead qualified: every profile tier but the below-tiers id."""
+    if profile is None:
+        from callscope.profile import load_profile
+
+        profile = load_profile()
+    return list(profile.scoring.tier_ids()[:-1])

@@ -38,7 +38,7 @@ from callscope.sinks.base import (
     alert_event_from_row,
     lead_event_from_row,
 )
-from callscope.sinks.config import SEVERITY_RANK, Route, SinksConfig
+from callscope.sinks.config import SEVERITY_RANK, Route, SinksConfig, qualified_tiers
 from callscope.store.base import Store
 
 log = structlog.get_logger("callscope.sinks")
@@ -173,6 +173,7 @@ class Dispatcher:
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] = _now,
         check_sinks: bool = True,
+        qualified: Sequence[str] | None = None,
     ) -> None:
         unknown = sorted({n for r in config.routes for n in r.to} - set(sinks))
         if unknown and check_sinks:
@@ -182,6 +183,8 @@ class Dispatcher:
         self.sinks = dict(sinks)
         self._sleep = sleep
         self._clock = clock
+        # Tiers a route without ``tiers`` sends: the profile's, never spelled here.
+        self.qualified = list(qualified) if qualified is not None else qualified_tiers()
         ensure_tables(store)
 
     # -- what is due ------------------------------------------------------------------------
@@ -239,7 +242,8 @@ class Dispatcher:
     def _lead_tiers(self, sink: str, routes: list[Route]) -> list[str] | None:
         """The tiers routed to ``sink`` (None: every call).
 
-        A route without ``tiers`` sends qualified leads (tier_1, tier_2), except to Amplitude,
+        A route without ``tiers`` sends qualified leads (the profile's tiers above its
+        below-tiers id), except to Amplitude,
         which by the strategy receives every call.
         """
         dest = self.config.destinations.get(sink)
@@ -248,7 +252,7 @@ class Dispatcher:
         for r in routes:
             if r.tiers is None and every_call:
                 return None
-            tiers.update(r.tiers if r.tiers is not None else ["tier_1", "tier_2"])
+            tiers.update(r.tiers if r.tiers is not None else self.qualified)
         return sorted(tiers)
 
     # -- delivering -------------------------------------------------------------------------
@@ -426,11 +430,13 @@ class Dispatcher:
     # -- operators --------------------------------------------------------------------------
 
     def status(self) -> list[dict[str, Any]]:
-        """Per sink: counts by status, events still pending, last attempt and last error."""
+        """Per sink: counts by status, events still pending, last attempt and last error, and
+        the erasure requests it owes or has done (``erasures``: status -> count)."""
         rows = self.store.fetch(
             "SELECT sink, status, COUNT(*) AS n, MAX(last_attempt_at) AS last_attempt_at "
             "FROM sink_deliveries GROUP BY sink, status"
         )
+        erased = erasure.counts(self.store)
         errors = {
             r["sink"]: r["last_error"]
             for r in self.store.fetch(
@@ -448,7 +454,7 @@ class Dispatcher:
                 "last_attempt_at": None,
                 "last_error": errors.get(name),
             }
-            for name in sorted(set(self._routed()) | {r["sink"] for r in rows})
+            for name in sorted(set(self._routed()) | {r["sink"] for r in rows} | set(erased))
         }
         for r in rows:
             entry = out[r["sink"]]
@@ -460,6 +466,8 @@ class Dispatcher:
                 entry["last_attempt_at"] = last
         for name in self._routed():
             out[name]["pending"] = len(self.pending(name, limit=10_000))
+        for name, entry in out.items():
+            entry["erasures"] = erased.get(name, {})
         return list(out.values())
 
     def requeue(self, sink: str) -> int:

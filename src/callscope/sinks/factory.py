@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from callscope.extras import needs
@@ -53,6 +53,7 @@ def build_sink(
     dest: object,
     env: Mapping[str, str] | None = None,
     labeler: Labeler | None = None,
+    qualified: Sequence[str] | None = None,
 ) -> Sink:
     if isinstance(dest, SlackDest):
         with needs("the Slack sink"):
@@ -65,8 +66,8 @@ def build_sink(
 
         creds = salesforce_credentials(name, dest, env)
         if labeler is None:
-            return SalesforceSink(name, dest, creds)
-        return SalesforceSink(name, dest, creds, labeler=labeler)
+            return SalesforceSink(name, dest, creds, qualified=qualified)
+        return SalesforceSink(name, dest, creds, labeler=labeler, qualified=qualified)
     if isinstance(dest, AmplitudeDest):
         with needs("the Amplitude sink"):
             from callscope.sinks.amplitude_sink import AmplitudeSink

@@ -121,7 +121,7 @@ def first_present(ctx: Mapping[str, Any], paths: list[str]) -> Any:
 
 
 def title_label(value: str) -> str:
-    """The fallback label of an id: ``real_estate`` -> ``Real Estate``, ``tier_1`` -> ``Tier 1``."""
+    """The fallback label of an id: ``real_estate`` -> ``Real Estate``."""
     return " ".join(w[:1].upper() + w[1:] for w in str(value).replace("_", " ").split())
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -39,7 +39,7 @@ from simple_salesforce.login import SalesforceLogin, token_login
 
 from callscope.governance.redact import redact_text
 from callscope.sinks.base import ErasureRequest, Event, LeadEvent, SinkError
-from callscope.sinks.config import SalesforceDest
+from callscope.sinks.config import SalesforceDest, qualified_tiers
 from callscope.sinks.field_map import (
     Labeler,
     call_context,
@@ -119,7 +119,7 @@ class _Session(requests.Session):
         return response
 
 
-def task_due_days(ctx: Mapping[str, Any], dest: SalesforceDest) -> int:
+def task_due_days(ctx: Mapping[str, Any], dest: SalesforceDest, best: str | None = None) -> int:
     """Days to the Task's due date, keyed by how soon to follow up.
 
     The next-step module's ``follow_up_priority`` (the profile's next-best-action rule) says
@@ -130,9 +130,10 @@ def task_due_days(ctx: Mapping[str, Any], dest: SalesforceDest) -> int:
     if urgency not in dest.task.due_days:
         urgency = lookup(ctx, "insights.urgency")
     if urgency not in dest.task.due_days:
-        # No urgency analyzer output: a hot lead is urgent, another qualified one medium.
+        # No urgency analyzer output: a hot lead is urgent, one of the best tier medium.
         hot = bool(lookup(ctx, "lead.hot_lead"))
-        urgency = "high" if hot else ("medium" if lookup(ctx, "lead.tier") == "tier_1" else "low")
+        top = best is not None and lookup(ctx, "lead.tier") == best
+        urgency = "high" if hot else ("medium" if top else "low")
     return dest.task.due_days.get(str(urgency), 3)
 
 
@@ -185,12 +186,16 @@ class SalesforceSink:
         creds: Credentials,
         *,
         labeler: Labeler = lambda _field, value: title_label(value),
+        qualified: Sequence[str] | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.name = name
         self.dest = dest
         self._creds = creds
         self._labeler = labeler
+        # The follow-up Task goes to the configured tiers, else the profile's qualified ones.
+        tiers = dest.task.tiers if dest.task.tiers is not None else qualified
+        self._task_tiers = list(tiers) if tiers is not None else qualified_tiers()
         self._clock = clock
         self._session = _Session(dest.timeout_s, dest.token_url)
         self._session.verify = dest.ca_bundle or True
@@ -395,7 +400,7 @@ class SalesforceSink:
         if d.voice_call:
             subs.append(self._voice_call(event, record_ref))
         tier = lookup(ctx, "lead.tier")
-        if d.task.enabled and tier in d.task.tiers and not found.get("task"):
+        if d.task.enabled and tier in self._task_tiers and not found.get("task"):
             subs.append(self._task(event, ctx, record_ref, owner))
         return subs
 
@@ -421,7 +426,7 @@ class SalesforceSink:
             TASK_KEY: event.session_id,
         }
         if event.started_at is not None:
-            due = event.started_at + timedelta(days=task_due_days(ctx, d))
+            due = event.started_at + timedelta(days=task_due_days(ctx, d, best=next(iter(self._task_tiers), None)))
             body["ActivityDate"] = due.date().isoformat()
         if owner:
             body["OwnerId"] = owner

@@ -64,11 +64,16 @@ def _parse_booked(day: object, time: object) -> tuple[date | None, int | None, i
 
 
 def booking_accurate(
-    turns: Sequence[Turn], after_turn: int | None, day: object, time: object
+    turns: Sequence[Turn],
+    after_turn: int | None,
+    day: object,
+    time: object,
+    since_turn: int | None = None,
 ) -> bool | None:
     booked_day, booked_hour, booked_minute = _parse_booked(day, time)
     limit = after_turn if after_turn is not None else (turns[-1].index if turns else -1)
-    asked = [t for t in turns if t.is_user and t.index <= limit][-_LOOKBACK:]
+    floor = since_turn if since_turn is not None else -1
+    asked = [t for t in turns if t.is_user and floor < t.index <= limit][-_LOOKBACK:]
     checks: list[bool] = []
     said = [to_digits(normalize(t.text)) for t in asked]
     # A bare "Ten." answering "which time?" is a clock time.

@@ -33,7 +33,11 @@ _NAME_BEFORE = re.compile(
     r"\b(?:by|to|with|ask|asking|and|from|tell|convince)\s+([a-z][a-z'-]{1,20}),?\s+"
     r"(?:(?:he|she)(?:'s| is)\s+|who(?:'s| is)\s+|our\s+|my\s+|the\s+)*$"
 )
-_NAME_AFTER = re.compile(r"^,?\s+([a-z][a-z'-]{1,20})\b(?=\s*(?:,|\.|$|who|signs|has|is|does))")
+# After the role only an apposition is a name ("our CFO, Dana"): without the comma the next
+# word is the sentence going on ("legal separately", "our IT team has").
+_NAME_AFTER = re.compile(
+    r"^,\s+(?:(?:mr|mrs|ms|dr)\.?\s+)?([a-z][a-z'-]{1,20})\b(?=\s*(?:,|\.|$|who|signs|has|is|does))"
+)
 _NOT_NAMES = frozenset(
     [
         "him",
@@ -284,7 +288,15 @@ def analyze_insights(view: CallView, profile: Profile, upstream: Mapping[str, Re
         low = normalize(t.text)
         reads.append(_Read(t, low, matcher.find(low)))
     sales = upstream.get("sales") or {}
-    makers = [str(d).lower() for d in sales.get("decision_makers") or []]
+    # A decision maker said as a role ("my boss", "our finance team") is not a name.
+    role_words = {
+        w for cues in profile.insights.stakeholders.values() for c in cues for w in c.split()
+    }
+    makers = [
+        d
+        for d in (str(d).lower() for d in sales.get("decision_makers") or [])
+        if not set(d.split()) <= role_words
+    ]
     stakeholders = [_stakeholder(r, h, makers) for r in reads for h in r.of(_ROLE_GROUP)]
     use_case = vocab.signal(upstream, "use_case")
     use_cases = [use_case] if isinstance(use_case, str) else []

@@ -269,5 +269,18 @@ def _booking_accurate(
     # The caller's words are transcript: without analytics consent there is nothing to compare.
     if meeting is None or not view.analytics_consent:
         return None
-    after = next((t.after_turn for t in view.tools if t.name == booking_name), None)
-    return booking_accurate(view.turns, after, meeting.get("date"), meeting.get("time"))
+    # The slot booked is the last attempt's. An earlier attempt at another slot was turned
+    # down, so only what the caller said since then is the request (a retry of the same slot
+    # after a service error changes nothing).
+    attempts = [t for t in view.tools if t.name == booking_name]
+    after = attempts[-1].after_turn if attempts else None
+    slot = _slot(attempts[-1].arguments) if attempts else None
+    since = next(
+        (t.after_turn for t in reversed(attempts[:-1]) if _slot(t.arguments) != slot), None
+    )
+    return booking_accurate(view.turns, after, meeting.get("date"), meeting.get("time"), since)
+
+
+def _slot(arguments: Any) -> tuple[str, ...]:
+    args = arguments if isinstance(arguments, Mapping) else {}
+    return tuple(str(v) for k, v in sorted(args.items()) if "date" in k or "time" in k)
