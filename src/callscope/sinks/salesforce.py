@@ -426,7 +426,8 @@ class SalesforceSink:
             TASK_KEY: event.session_id,
         }
         if event.started_at is not None:
-            due = event.started_at + timedelta(days=task_due_days(ctx, d, best=next(iter(self._task_tiers), None)))
+            best = next(iter(self._task_tiers), None)
+            due = event.started_at + timedelta(days=task_due_days(ctx, d, best=best))
             body["ActivityDate"] = due.date().isoformat()
         if owner:
             body["OwnerId"] = owner
