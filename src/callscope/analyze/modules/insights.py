@@ -34,7 +34,7 @@ _NAME_BEFORE = re.compile(
     r"(?:(?:he|she)(?:'s| is)\s+|who(?:'s| is)\s+|our\s+|my\s+|the\s+)*$"
 )
 # After the role only an apposition is a name ("our CFO, Dana"): without the comma the next
-# word is the sentence going on ("legal separately", "our IT team has").
+# word is the sentence going on ("<role> separately", "our <team> has").
 _NAME_AFTER = re.compile(
     r"^,\s+(?:(?:mr|mrs|ms|dr)\.?\s+)?([a-z][a-z'-]{1,20})\b(?=\s*(?:,|\.|$|who|signs|has|is|does))"
 )
